@@ -1,0 +1,1 @@
+"""The `sop` command line: one thin module per subcommand, registered in main.py."""

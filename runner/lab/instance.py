@@ -1,0 +1,291 @@
+"""One lab instance: its containers, network, keys, secrets and generated inventory.
+
+Several instances can coexist (``sop lab up --name test``): each has its own podman network (a link-local
+/24), port range on 127.0.0.1, state directory ``.lab/<name>/`` and inventory file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from runner import execute
+from runner.errors import LabError
+from runner.lab import podman
+from runner.lab.image import ensure_image
+from runner.lab.inventory import render_inventory
+from runner.paths import INVENTORIES, LAB_STATE, REPO_ROOT
+
+TOPOLOGY = Path(__file__).with_name("topology.yml")
+LABEL = "io.sop-as-code.lab"
+DEFAULT_BASE_PORT = 2300
+BOOT_TIMEOUT_S = 90
+Progress = Callable[[str], None]
+
+
+def default_lab_name() -> str:
+    return os.environ.get("SOP_LAB_NAME", "default")
+
+
+@dataclass(frozen=True)
+class Node:
+    """A host, device or service container of the lab."""
+
+    name: str
+    kind: str  # host | device | service
+    port: int
+    spec: dict[str, Any]
+
+
+class Lab:
+    def __init__(self, name: str | None = None, progress: Progress = print) -> None:
+        self.name = name or default_lab_name()
+        if not self.name.replace("-", "").isalnum() or len(self.name) > 20:
+            raise LabError(f"lab name {self.name!r}: use up to 20 letters, digits and dashes")
+        self.progress = progress
+        self.index = 0 if self.name == "default" else 1 + zlib.crc32(self.name.encode()) % 30
+        self.base_port = DEFAULT_BASE_PORT + 100 * self.index
+        self.subnet = f"169.254.{210 + self.index}.0/24"
+        self.prefix = "sop-lab" if self.name == "default" else f"sop-{self.name}"
+        self.network = self.prefix
+        self.state_dir = LAB_STATE / self.name
+        self.inventory_path = INVENTORIES / "lab" / (
+            "hosts.yml" if self.name == "default" else f"hosts-{self.name}.yml")
+        self.topology = yaml.safe_load(TOPOLOGY.read_text())
+
+    # --- naming -------------------------------------------------------------------------------------------
+    def container(self, node: str) -> str:
+        return f"{self.prefix}-{node}"
+
+    @property
+    def key_path(self) -> Path:
+        return self.state_dir / "ssh" / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.state_dir / "ssh" / "known_hosts"
+
+    def nodes(self) -> list[Node]:
+        topo = self.topology
+        nodes = [Node(h["name"], "host", self.base_port + h["offset"], h) for h in topo["hosts"]]
+        nodes += [Node(d["name"], "device", self.base_port + d["offset"], d) for d in topo["devices"]]
+        nodes += [Node(n, "service", self.base_port + s["offset"], s) for n, s in topo["services"].items()]
+        return nodes
+
+    def hosts(self) -> list[Node]:
+        return [n for n in self.nodes() if n.kind == "host"]
+
+    def devices(self) -> list[Node]:
+        return [n for n in self.nodes() if n.kind == "device"]
+
+    @property
+    def s3_port(self) -> int:
+        return self.base_port + self.topology["services"]["s3"]["offset"]
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+    def up(self) -> dict[str, Any]:
+        started = time.monotonic()
+        podman.preflight()
+        image = ensure_image(self.progress)
+        self._ensure_state()
+        self._ensure_network()
+        for node in self.nodes():
+            self._ensure_container(node, image)
+        self._wait_ready()
+        self._ensure_bucket()
+        self._write_known_hosts()
+        state = self._write_inventory()
+        self.progress(f"lab '{self.name}' up in {time.monotonic() - started:.1f}s: "
+                      f"{len(self.hosts())} hosts, {len(self.devices())} devices, s3 on 127.0.0.1:{self.s3_port}; "
+                      f"inventory {self.inventory_path.relative_to(REPO_ROOT)}")
+        return state
+
+    def down(self) -> None:
+        podman.preflight()
+        for info in podman.containers(f"{LABEL}={self.name}"):
+            podman.podman("rm", "-f", "-t", "2", info["Id"])
+        if podman.exists("network", self.network):
+            podman.podman("network", "rm", "-f", self.network)
+        self.inventory_path.unlink(missing_ok=True)
+        if self.state_dir.exists():
+            execute.run(["rm", "-rf", str(self.state_dir)])
+        self.progress(f"lab '{self.name}' removed (the cached image is kept)")
+
+    def status(self) -> list[dict[str, Any]]:
+        rows = []
+        for node in self.nodes():
+            state = podman.container_state(self.container(node.name)) or "absent"
+            rows.append({"name": node.name, "kind": node.kind, "state": state,
+                         "address": f"127.0.0.1:{node.port}", "container": self.container(node.name)})
+        return rows
+
+    # --- fault simulation (used by tests and the network check) ---------------------------------------------
+    def stop(self, node: str) -> None:
+        podman.podman("stop", "-t", "2", self.container(node))
+
+    def start(self, node: str) -> None:
+        podman.podman("start", self.container(node))
+        self._wait_ready([n for n in self.nodes() if n.name == node])
+
+    def exec(self, node: str, *command: str, check: bool = True, input_text: str | None = None) -> str:
+        return podman.podman("exec", "-i", self.container(node), *command, check=check,
+                             input_text=input_text).stdout
+
+    def recreate(self, node: str) -> None:
+        """Replace a host with a fresh container from the image (tests that need a bare host)."""
+        podman.podman("rm", "-f", "-t", "2", self.container(node))
+        target = next(n for n in self.nodes() if n.name == node)
+        self._ensure_container(target, ensure_image(self.progress))
+        self._wait_ready([target])
+        self._write_known_hosts()
+
+    # --- internals ----------------------------------------------------------------------------------------
+    def _ensure_state(self) -> None:
+        (self.state_dir / "ssh").mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.state_dir, 0o700)
+        if not self.key_path.exists():
+            execute.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"sop-lab-{self.name}",
+                         "-f", str(self.key_path)])
+        secrets_file = self.state_dir / "secrets.json"
+        if not secrets_file.exists():
+            generated = {k: secrets.token_urlsafe(18) for k in
+                         ("device_password", "device_enable", "restic_password", "s3_secret_key")}
+            generated["s3_access_key"] = "SOPLAB" + secrets.token_hex(7).upper()
+            secrets_file.touch(mode=0o600)
+            secrets_file.write_text(json.dumps(generated, indent=2))
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        return json.loads((self.state_dir / "secrets.json").read_text())
+
+    def _ensure_network(self) -> None:
+        if not podman.exists("network", self.network):
+            podman.podman("network", "create", "--subnet", self.subnet, "--label", f"{LABEL}={self.name}",
+                          self.network)
+
+    def _run_args(self, node: Node) -> list[str]:
+        return ["run", "-d", "--name", self.container(node.name), "--hostname", node.name,
+                "--label", f"{LABEL}={self.name}", "--network", self.network,
+                "--network-alias", node.name]
+
+    def _ensure_container(self, node: Node, image: str) -> None:
+        name = self.container(node.name)
+        state = podman.container_state(name)
+        if state == "running":
+            return
+        if state is not None:
+            podman.podman("start", name)
+            return
+        self._check_port_free(node.port)
+        args = self._run_args(node)
+        if node.kind == "host":
+            args += ["-p", f"127.0.0.1:{node.port}:22", "--tmpfs", "/tmp", image]
+        elif node.kind == "device":
+            spec = self.state_dir / f"device-{node.name}.json"
+            self._write_device_spec(node, spec)
+            args += ["-p", f"127.0.0.1:{node.port}:22", "-v", f"{REPO_ROOT}:{REPO_ROOT}:ro",
+                     "-v", f"{spec}:/run/sop-device.json:ro", "-e", f"PYTHONPATH={REPO_ROOT}",
+                     image, f"{REPO_ROOT}/.venv/bin/python", "-m", "runner.lab.fakeswitch",
+                     "--spec", "/run/sop-device.json"]
+        else:
+            cport = node.spec["container_port"]
+            args += ["-p", f"127.0.0.1:{node.port}:{cport}", "-v", f"{REPO_ROOT}:{REPO_ROOT}:ro", image,
+                     f"{REPO_ROOT}/.venv/bin/moto_server", "-H", "0.0.0.0", "-p", str(cport)]
+        podman.podman(*args)
+        if node.kind == "host":
+            self._install_key(node)
+
+    def _write_device_spec(self, node: Node, path: Path) -> None:
+        spec = [{"model": node.spec["model"], "hostname": node.name, "port": 22, "username": "netops",
+                 "password": self.secrets["device_password"], "enable": self.secrets["device_enable"]}]
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(spec))
+
+    def _install_key(self, node: Node) -> None:
+        pub = self.key_path.with_suffix(".pub").read_text()
+        deadline = time.monotonic() + 30
+        while True:  # bounded: systemd may still be setting up the container's user namespace
+            result = podman.podman(
+                "exec", "-i", self.container(node.name), "sh", "-c",
+                "install -d -m 700 -o sop -g sop /home/sop/.ssh && cat > /home/sop/.ssh/authorized_keys"
+                " && chown sop:sop /home/sop/.ssh/authorized_keys && chmod 600 /home/sop/.ssh/authorized_keys",
+                input_text=pub, check=False)
+            if result.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise LabError(f"could not install the lab key on {node.name}: {result.stderr.strip()}")
+            time.sleep(0.5)
+
+    @staticmethod
+    def _check_port_free(port: int) -> None:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                raise LabError(f"port 127.0.0.1:{port} is already in use",
+                               hint="another lab or program holds it: `sop lab status` / `ss -ltnp`") from None
+
+    def _wait_ready(self, nodes: list[Node] | None = None) -> None:
+        """Wait (bounded) until every SSH endpoint greets and the S3 port accepts connections."""
+        pending = {n.name: n for n in (nodes or self.nodes())}
+        deadline = time.monotonic() + BOOT_TIMEOUT_S
+        while pending and time.monotonic() < deadline:
+            for name, node in list(pending.items()):
+                if _endpoint_ready(node):
+                    del pending[name]
+            if pending:
+                time.sleep(0.3)
+        if pending:
+            raise LabError(f"lab nodes not ready after {BOOT_TIMEOUT_S}s: {', '.join(sorted(pending))}",
+                           hint=f"podman logs {self.container(next(iter(pending)))}")
+
+    def _ensure_bucket(self) -> None:
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{self.s3_port}", region_name="us-east-1",
+                          aws_access_key_id=self.secrets["s3_access_key"],
+                          aws_secret_access_key=self.secrets["s3_secret_key"])
+        bucket = self.topology["services"]["s3"]["bucket"]
+        if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+            s3.create_bucket(Bucket=bucket)
+
+    def _write_known_hosts(self) -> None:
+        lines = []
+        for node in self.hosts():
+            result = execute.run(["ssh-keyscan", "-T", "5", "-t", "ed25519", "-p", str(node.port), "127.0.0.1"],
+                                 check=False, timeout=30)
+            lines += [line for line in result.stdout.splitlines() if line and not line.startswith("#")]
+        self.known_hosts.write_text("\n".join(lines) + "\n")
+
+    def _write_inventory(self) -> dict[str, Any]:
+        state = {"name": self.name, "base_port": self.base_port, "subnet": self.subnet,
+                 "network": self.network, "key": str(self.key_path), "known_hosts": str(self.known_hosts),
+                 "s3_port": self.s3_port, "bucket": self.topology["services"]["s3"]["bucket"],
+                 "nodes": [{"name": n.name, "kind": n.kind, "port": n.port, **n.spec} for n in self.nodes()]}
+        self.inventory_path.parent.mkdir(parents=True, exist_ok=True)
+        self.inventory_path.touch(mode=0o600)
+        self.inventory_path.write_text(render_inventory(state, self.secrets))
+        (self.state_dir / "state.json").write_text(json.dumps(state, indent=2))
+        return state
+
+
+def _endpoint_ready(node: Node) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", node.port), timeout=1) as sock:
+            if node.kind == "service":
+                return True
+            sock.settimeout(2)
+            return sock.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
