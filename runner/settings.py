@@ -1,0 +1,14 @@
+"""One settings resolver: CLI option > SOP_* environment > defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from runner.paths import REPO_ROOT
+
+
+def audit_dir(cli_value: str | Path | None = None) -> Path:
+    """The audit directory: --audit-dir, else $SOP_AUDIT_DIR, else audit/ at the repository root."""
+    value = cli_value or os.environ.get("SOP_AUDIT_DIR") or REPO_ROOT / "audit"
+    return Path(value).expanduser().resolve()
