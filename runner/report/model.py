@@ -1,0 +1,115 @@
+"""The view of a run record an auditor reads: plain words, failures first, one section per SOP step."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import yaml
+
+from runner.paths import POLICIES
+
+STATUS_TEXT = {
+    "success": "Completed successfully",
+    "failed": "Completed with failures",
+    "unreachable": "Some hosts could not be reached",
+    "refused": "Refused by a safety gate (nothing past the gate was done)",
+    "aborted": "Aborted before completion (partial record)",
+    "running": "Still running (partial record)",
+}
+RESULT_TEXT = {"ok": "done", "failed": "FAILED", "unreachable": "UNREACHABLE", "skipped": "skipped"}
+
+
+@cache
+def _policy() -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """(SOP step id -> {en, sop, sop_title}, ISO control id -> title); empty when policies are missing."""
+    steps: dict[str, dict[str, Any]] = {}
+    controls: dict[str, str] = {}
+    try:
+        sops = yaml.safe_load((POLICIES / "sops.yml").read_text()) or {}
+        for sop_id, sop in (sops.get("sops") or {}).items():
+            for step_id, step in (sop.get("steps") or {}).items():
+                steps[step_id] = {"en": step.get("en"), "sop": sop_id, "sop_title": sop.get("title")}
+        iso = yaml.safe_load((POLICIES / "iso27001_2022.yml").read_text()) or {}
+        for cid, ctl in (iso.get("annex_a") or {}).items():
+            controls[str(cid)] = ctl.get("title") if isinstance(ctl, dict) else str(ctl)
+    except (OSError, yaml.YAMLError):
+        pass
+    return steps, controls
+
+
+def _result_line(play: dict[str, Any], task: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    status = result["status"]
+    if result.get("ignored"):
+        status_text = "failed (ignored)"
+    else:
+        status_text = RESULT_TEXT.get(status, status) + (" + changed" if result.get("changed") else "")
+    return {"play": play.get("name"), "task": task.get("name"), "action": task.get("action"),
+            "host": result["host"], "status": status, "status_text": status_text,
+            "changed": result.get("changed"), "msg": result.get("msg"), "diff": result.get("diff"),
+            "stderr": result.get("stderr"), "evidence": result.get("evidence"),
+            "duration_s": result.get("duration_s"), "items": result.get("items"), "gate": task.get("gate"),
+            "sop_steps": task.get("sop_steps") or [], "iso_controls": task.get("iso_controls") or []}
+
+
+def _lines(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [_result_line(play, task, result)
+            for play in record.get("plays", []) for task in play.get("tasks", []) for result in task["results"]]
+
+
+def _sop_sections(record: dict[str, Any], lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    steps, controls = _policy()
+    sections: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        for step in line["sop_steps"]:
+            info = steps.get(step, {})
+            section = sections.setdefault(step, {
+                "id": step, "en": info.get("en") or "(step text not found in policies/sops.yml)",
+                "sop": info.get("sop"), "sop_title": info.get("sop_title"), "controls": {}, "lines": []})
+            section["lines"].append(line)
+            for cid in line["iso_controls"]:
+                section["controls"][cid] = controls.get(cid, "")
+    for section in sections.values():
+        statuses = {ln["status"] for ln in section["lines"] if not (ln["status"] == "failed" and "ignored" in
+                                                                       ln["status_text"])}
+        section["outcome"] = ("not done: failures" if statuses & {"failed", "unreachable"} else
+                              "done" if "ok" in statuses else "skipped")
+        section["hosts"] = sorted({ln["host"] for ln in section["lines"]})
+    return sorted(sections.values(), key=lambda s: (s["sop"] or "", s["id"]))
+
+
+def run_model(record: dict[str, Any]) -> dict[str, Any]:
+    """Everything the run templates show, derived from the record alone (the record is included as is)."""
+    lines = _lines(record)
+    problems = [ln for ln in lines if ln["status"] in {"failed", "unreachable"} and "ignored" not in
+                ln["status_text"]]
+    operator = record.get("operator") or {}
+    playbook = record.get("playbook") or {}
+    return {
+        "report": "run",
+        "title": f"Run {record.get('run_id')}: {(playbook.get('path') or '?').rsplit('/', 1)[-1]}",
+        "status": record.get("status"),
+        "status_text": STATUS_TEXT.get(str(record.get("status")), str(record.get("status"))),
+        "check": record.get("check"),
+        "operator_text": _operator_text(operator, record.get("entry_point")),
+        "refusals": record.get("refusals") or [],
+        "problems": problems,
+        "changes": [ln for ln in lines if ln["changed"] and ln["status"] == "ok"],
+        "hosts": record.get("hosts") or {},
+        "sop_sections": _sop_sections(record, lines),
+        "lines": lines,
+        "untagged": sum(1 for ln in lines if not ln["sop_steps"]),
+        "record": record,
+    }
+
+
+def _operator_text(operator: dict[str, Any], entry_point: Any) -> str:
+    who = operator.get("user") or operator.get("os_user") or "unknown"
+    source = operator.get("source") or "unknown"
+    parts = [f"{who} ({source}"]
+    if operator.get("system") and operator.get("system") != source:
+        parts.append(f", {operator['system']}")
+    if operator.get("job_id"):
+        parts.append(f", job {operator['job_id']}")
+    parts.append(f") via {entry_point or 'unknown entry point'}")
+    return "".join(parts)

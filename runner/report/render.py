@@ -1,0 +1,58 @@
+"""Render a document to HTML/Markdown/JSON files (written to .tmp, 0600, then renamed)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from runner.report.model import run_model
+
+TEMPLATES = Path(__file__).with_name("templates")
+FORMATS = ("html", "md", "json")
+
+
+@cache
+def _environment(extra_dirs: tuple[str, ...], autoescape: bool) -> jinja2.Environment:
+    loader = jinja2.FileSystemLoader([*extra_dirs, str(TEMPLATES)])
+    env = jinja2.Environment(loader=loader, autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.ChainableUndefined, keep_trailing_newline=True)
+    env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
+    env.filters["mdcell"] = lambda v: str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
+    return env
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    tmp.replace(path)
+
+
+def render(document: dict[str, Any], out_dir: Path, *, template: str = "run", basename: str = "report",
+           formats: Sequence[str] = FORMATS, template_dirs: Iterable[Path] = ()) -> dict[str, Path]:
+    """Write ``<basename>.<fmt>`` for each format; return {format: path}."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dirs = tuple(str(d) for d in template_dirs)
+    paths: dict[str, Path] = {}
+    for fmt in formats:
+        path = out_dir / f"{basename}.{fmt}"
+        if fmt == "json":
+            text = json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+        else:
+            env = _environment(dirs, autoescape=fmt == "html")
+            text = env.get_template(f"{template}.{fmt}.j2").render(doc=document)
+        _write(path, text)
+        paths[fmt] = path
+    return paths
+
+
+def render_run(record: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMATS) -> dict[str, Path]:
+    """The run report (HTML, Markdown, JSON) of one run record."""
+    return render(run_model(record), out_dir, template="run", formats=formats)
