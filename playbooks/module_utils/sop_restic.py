@@ -117,7 +117,8 @@ def latest_snapshot(repo, host, snapshot="latest", timeout=600):
 
 def list_files(repo, snapshot_id, paths=(), timeout=1800):
     """Regular files in the snapshot (optionally under ``paths``): [{path, size, mtime}]."""
-    rc, out, err, _ = repo.run(["ls", "--json", snapshot_id, *paths], timeout=timeout)
+    args = ["ls", "--json", snapshot_id] + (["--recursive", *paths] if paths else [])
+    rc, out, err, _ = repo.run(args, timeout=timeout)
     if rc != 0:
         raise RuntimeError(f"restic ls: {classify(err)}: {' | '.join(error_lines(err, 2))}")
     files = []
