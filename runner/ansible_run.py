@@ -54,6 +54,7 @@ class RunOptions:
     reason: str | None = None
     audit_dir: str | Path | None = None
     forks: int | None = None
+    vault_password_file: str | Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)   # extra environment for ansible (tests, CI)
 
 
@@ -110,6 +111,11 @@ def _cmdline(options: RunOptions, inventory: list[str]) -> list[str]:
         args += ["--skip-tags", ",".join(options.skip_tags)]
     if options.forks:
         args += ["--forks", str(options.forks)]
+    if options.vault_password_file:
+        vault_file = Path(options.vault_password_file).expanduser()
+        if not vault_file.is_file():
+            raise ConfigError(f"vault password file {vault_file}: no such file")
+        args += ["--vault-password-file", str(vault_file.resolve())]
     return args
 
 

@@ -56,3 +56,10 @@ def render(document: dict[str, Any], out_dir: Path, *, template: str = "run", ba
 def render_run(record: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMATS) -> dict[str, Path]:
     """The run report (HTML, Markdown, JSON) of one run record."""
     return render(run_model(record), out_dir, template="run", formats=formats)
+
+
+def render_text(document: dict[str, Any], *, template: str = "run", fmt: str = "md",
+                template_dirs: Iterable[Path] = ()) -> str:
+    """One rendering as a string (e.g. Markdown for the terminal)."""
+    env = _environment(tuple(str(d) for d in template_dirs), autoescape=fmt == "html")
+    return env.get_template(f"{template}.{fmt}.j2").render(doc=document)
