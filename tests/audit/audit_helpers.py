@@ -1,0 +1,61 @@
+"""Helpers shared by the audit tests: synthetic runs (no ansible) and artifact scanning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from runner.audit import ledger
+from runner.audit.events import EventLog
+from runner.audit.record import build_record, final_status
+from runner.audit.store import AuditStore, new_run_id
+
+
+def fake_run(store: AuditStore, *, hosts: tuple[str, ...] = ("h1", "h2"), failed: str | None = None,
+             finish: bool = True, started: str | None = None) -> str:
+    """A run written the way the callback writes one (events, start entry, record, end entry)."""
+    run_id = new_run_id()
+    run = store.run(run_id)
+    log = EventLog(run.events)
+    events: list[dict[str, Any]] = []
+    header = {"run_id": run_id, "started": started or "2024-05-31T10:00:00.000Z", "entry_point": "test",
+              "operator": {"source": "interactive", "user": "tester"}, "controller": {"host": "nohost", "pid": 1},
+              "playbook": {"path": "/x/p.yml", "sha256": "0" * 64}, "inventory": [], "limit": None,
+              "check": False, "diff": False, "tags": [], "skip_tags": [], "change_ref": "CR-1",
+              "approvals": {"it_manager": "Budi"}, "reason": "test", "extra_vars": {}}
+    events.append(log.append("run_start", {"run": header}, flush=True))
+    ledger.append(store.root, "start", run_id, {"start_event": log.first_line_sha256 or ""})
+    events.append(log.append("play_start", {"play": {"id": "p1", "name": "play", "hosts": "all"}}))
+    events.append(log.append("task_start", {"task": {"id": "t1", "name": "Back up | sop4.1", "action": "command",
+                                                      "tags": ["sop4.1", "iso8.13"], "sop_steps": ["sop4.1"],
+                                                      "iso_controls": ["8.13"]}}, flush=True))
+    for host in hosts:
+        status = "failed" if host == failed else "ok"
+        events.append(log.append("result", {"task_id": "t1", "host": host, "status": status, "changed": True,
+                                            "duration_s": 0.1, "evidence": {"snapshot": "abc"}}))
+    if not finish:
+        log.flush()
+        return run_id
+    record = build_record(events)
+    events.append(log.append("run_end", {"status": final_status(record)}))
+    log.close()
+    store.finish(run, build_record(events))
+    return run_id
+
+
+def artifact_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+def find_in_artifacts(root: Path, needles: list[str]) -> list[str]:
+    """'<file>: <needle>' for every needle found in any file under root."""
+    hits = []
+    for path in artifact_files(root):
+        data = path.read_bytes()
+        hits += [f"{path}: {n}" for n in needles if n.encode() in data]
+    return hits
+
+
+def load_record(audit_dir: Path, run_id: str) -> dict[str, Any]:
+    return json.loads((audit_dir / "runs" / run_id / "record.json").read_text())
