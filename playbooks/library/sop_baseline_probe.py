@@ -137,16 +137,32 @@ SIM_LINE = re.compile(r"^Inst (\S+) \[([^\]]*)\] \((\S+) (.*?) \[[^\]]*\]\)")
 def apt_facts():
     lists = [p for p in glob.glob("/var/lib/apt/lists/*_Packages") if os.path.isfile(p)]
     facts = {"index_mtime": max((os.path.getmtime(p) for p in lists), default=None), "pending": []}
-    rc, stdout, stderr = run(["apt-get", "-s", "-o", "Debug::NoLocking=1", "-o", "APT::Get::Show-User-Simulation-Note=0",
-                              "dist-upgrade"], timeout=120)
+    rc, stdout, stderr = run(
+        [
+            "apt-get",
+            "-s",
+            "-o",
+            "Debug::NoLocking=1",
+            "-o",
+            "APT::Get::Show-User-Simulation-Note=0",
+            "dist-upgrade",
+        ],
+        timeout=120,
+    )
     facts["simulation_rc"] = rc
     if rc != 0:
         facts["simulation_error"] = stderr.strip()[-500:]
     for line in stdout.splitlines():
         match = SIM_LINE.match(line)
         if match:
-            facts["pending"].append({"package": match.group(1), "installed": match.group(2),
-                                     "candidate": match.group(3), "origin": match.group(4)})
+            facts["pending"].append(
+                {
+                    "package": match.group(1),
+                    "installed": match.group(2),
+                    "candidate": match.group(3),
+                    "origin": match.group(4),
+                }
+            )
     rc, stdout, _ = run(["apt-config", "dump"])
     facts["apt_config"] = stdout if rc == 0 else ""
     facts["last_patch_run"] = last_patch_run()
@@ -188,18 +204,31 @@ def kernel_modules(names):
 def main():
     list_opt = {"type": "list", "elements": "str", "default": []}
     module = AnsibleModule(
-        argument_spec={"files": list_opt, "paths": list_opt, "packages": list_opt, "units": list_opt,
-                       "groups": list_opt, "users": list_opt, "clamav_dirs": list_opt,
-                       "apt": {"type": "bool", "default": False}, "kernel_modules": list_opt},
+        argument_spec={
+            "files": list_opt,
+            "paths": list_opt,
+            "packages": list_opt,
+            "units": list_opt,
+            "groups": list_opt,
+            "users": list_opt,
+            "clamav_dirs": list_opt,
+            "apt": {"type": "bool", "default": False},
+            "kernel_modules": list_opt,
+        },
         supports_check_mode=True,
     )
     params = module.params
-    facts = {"now": time.time(), "files": read_files(params["files"]), "paths": paths_exist(params["paths"]),
-             "packages": packages(params["packages"]), "units": units(params["units"]),
-             "groups": {g: group_info(g) for g in params["groups"]},
-             "users": {u: user_info(u) for u in params["users"]},
-             "clamav": {d: clamav_db(d) for d in params["clamav_dirs"]},
-             "kernel_modules": kernel_modules(params["kernel_modules"])}
+    facts = {
+        "now": time.time(),
+        "files": read_files(params["files"]),
+        "paths": paths_exist(params["paths"]),
+        "packages": packages(params["packages"]),
+        "units": units(params["units"]),
+        "groups": {g: group_info(g) for g in params["groups"]},
+        "users": {u: user_info(u) for u in params["users"]},
+        "clamav": {d: clamav_db(d) for d in params["clamav_dirs"]},
+        "kernel_modules": kernel_modules(params["kernel_modules"]),
+    }
     sshd_users = {NEUTRAL_USER, *params["users"]}
     for info in facts["groups"].values():
         sshd_users.update(info["members"])

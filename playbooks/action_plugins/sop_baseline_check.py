@@ -1,0 +1,111 @@
+"""Action plugin: probe a host read-only (module sop_baseline_probe), judge each control on the controller.
+
+The verdicts are returned as ``sop_evidence`` so the audit callback stores them in the run record, and are
+written to ``output_dir/<host>.json`` when `sop check` asks for it (controller-side files only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+try:
+    import runner.check  # noqa: F401 - the project is installed in this Python
+except ImportError:  # use the checkout this file lives in
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+DOCUMENTATION = r"""
+action: sop_baseline_check
+short_description: Audit a host against the security baseline without changing it
+options:
+  spec: {description: JSON file with controls, waivers and today (written by sop check), type: path}
+  output_dir: {description: Controller directory for <host>.json verdicts, type: path}
+"""
+
+
+def _default_spec() -> dict[str, Any]:
+    """Standalone use (ansible-playbook playbooks/check.yml): the catalogue and default waivers."""
+    from runner.policy.catalogue import load_catalogue  # noqa: PLC0415 - controller-side import
+    from runner.policy.waivers import default_waiver_files, load_waivers  # noqa: PLC0415
+
+    catalogue = load_catalogue()
+    waivers = load_waivers(default_waiver_files(None), set(catalogue.controls))
+    return {
+        "controls": [c.to_dict() for c in catalogue.controls.values()],
+        "waivers": [w.to_dict() for w in waivers],
+        "today": dt.datetime.now(dt.UTC).date().isoformat(),
+    }
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(("spec", "output_dir"))
+    _requires_connection = True
+    _supports_check_mode = True
+    _result_keys: ClassVar[tuple[str, ...]] = ("status", "message", "seen", "required")
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        from runner.check.evaluate import evaluate_host, probe_request  # noqa: PLC0415
+
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        spec_path = self._task.args.get("spec")
+        spec = json.loads(Path(spec_path).read_text()) if spec_path else _default_spec()
+        host = task_vars["inventory_hostname"]
+        groups = list(task_vars.get("group_names", []))
+        applicable = [
+            c for c in spec["controls"] if "all" in c["applies_to"] or set(c["applies_to"]) & set(groups)
+        ]
+        probe = self._execute_module(
+            module_name="sop_baseline_probe", module_args=probe_request(applicable), task_vars=task_vars
+        )
+        facts, error = probe.get("facts"), None
+        if probe.get("failed") or facts is None:
+            error = f"probe failed: {probe.get('msg', 'no facts returned')}"
+            facts = None
+        verdicts = evaluate_host(
+            host,
+            groups,
+            spec["controls"],
+            facts,
+            waivers=spec["waivers"],
+            today=dt.date.fromisoformat(spec["today"]),
+            probe_error=error,
+        )
+        self._write(host, verdicts)
+        counts = {
+            s: sum(v["status"] == s for v in verdicts)
+            for s in ("pass", "fail", "error", "waived", "not_applicable")
+        }
+        result.update(
+            changed=False,
+            verdicts=verdicts,
+            counts=counts,
+            sop_evidence={
+                "kind": "security_baseline_check",
+                "counts": counts,
+                "controls": {v["control"]: {k: v.get(k) for k in self._result_keys} for v in verdicts},
+            },
+        )
+        if error:
+            result.update(failed=True, msg=error)
+        return result
+
+    def _write(self, host: str, verdicts: list[dict[str, Any]]) -> None:
+        output_dir = self._task.args.get("output_dir")
+        if not output_dir:
+            return
+        target = Path(output_dir) / f"{host}.json"
+        tmp = target.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(verdicts, indent=1, default=str))
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise AnsibleActionFail(f"cannot write {target}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Security baseline audit (`sop check`): collection, evaluation, reports."""
