@@ -115,12 +115,12 @@ def pwquality_evaluate(params: Params, facts: Facts) -> Finding:
     for words in stack:
         settings.update({k: v for k, v in module_args(words, "pam_pwquality.so").items() if k in settings})
     seen = {
-        "pam_pwquality_in_common_password": bool(stack),
+        "pam_pwquality_stacked": bool(stack),
         "minlen": as_int(settings["minlen"]),
         "minclass": as_int(settings["minclass"]),
     }
     required = {
-        "pam_pwquality_in_common_password": True,
+        "pam_pwquality_stacked": True,
         "minlen": f">= {params['minlen']}",
         "minclass": f">= {params['minclass']}",
     }

@@ -135,6 +135,8 @@ def _dotted(parts: list[Any]) -> str:
 def _reason(error: jsonschema.ValidationError) -> str:
     if error.validator in ("if", "allOf") and error.context:
         return "; ".join(_reason(e) for e in error.context)
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        return "needs one of: " + " or ".join(dict.fromkeys(_reason(e) for e in error.context))
     return error.message
 
 
