@@ -198,16 +198,32 @@ class Lab:
                      image, f"{REPO_ROOT}/.venv/bin/python", "-m", "runner.lab.fakeswitch",
                      "--spec", "/run/sop-device.json"]
         else:
-            cport = node.spec["container_port"]
-            args += ["-p", f"127.0.0.1:{node.port}:{cport}", "-v", f"{REPO_ROOT}:{REPO_ROOT}:ro", image,
-                     f"{REPO_ROOT}/.venv/bin/moto_server", "-H", "0.0.0.0", "-p", str(cport)]
+            args += self._service_args(node, image)
         podman.podman(*args)
         if node.kind == "host":
             self._install_key(node)
 
+    def _service_args(self, node: Node, image: str) -> list[str]:
+        """A service container: moto S3 by default, or ``python -m <module> <args>`` from the repo's venv."""
+        cport = node.spec["container_port"]
+        args = ["-p", f"127.0.0.1:{node.port}:{cport}"]
+        if node.spec.get("udp"):
+            args += ["-p", f"127.0.0.1:{node.port}:{cport}/udp"]
+        for extra in node.spec.get("extra_ports", []):
+            args += ["-p", f"127.0.0.1:{self.base_port + extra['offset']}:{extra['container_port']}"]
+        for cap in node.spec.get("cap_add", []):
+            args += ["--cap-add", cap]
+        args += ["-v", f"{REPO_ROOT}:{REPO_ROOT}:ro"]
+        if "module" in node.spec:
+            return [*args, "-e", f"PYTHONPATH={REPO_ROOT}", image, f"{REPO_ROOT}/.venv/bin/python", "-m",
+                    node.spec["module"], *[str(a) for a in node.spec.get("args", [])]]
+        return [*args, image, f"{REPO_ROOT}/.venv/bin/moto_server", "-H", "0.0.0.0", "-p", str(cport)]
+
     def _write_device_spec(self, node: Node, path: Path) -> None:
+        # Optional seed configuration lines may use the lab's generated secrets ({device_password}...).
         spec = [{"model": node.spec["model"], "hostname": node.name, "port": 22, "username": "netops",
-                 "password": self.secrets["device_password"], "enable": self.secrets["device_enable"]}]
+                 "password": self.secrets["device_password"], "enable": self.secrets["device_enable"],
+                 "config": [line.format(**self.secrets) for line in node.spec.get("config", [])]}]
         path.touch(mode=0o600)
         path.write_text(json.dumps(spec))
 

@@ -29,9 +29,17 @@ def render_inventory(state: dict[str, Any], secrets: dict[str, str]) -> str:
             "netmiko_device_type": node["device_type"],
             "network_role": node["role"],
             "lab_address": node["name"],
+            **({"ansible_network_os": node["network_os"]} if "network_os" in node else {}),
         }
         for node in state["nodes"]
         if node["kind"] == "device"
+    }
+    # Lab service containers as seen from the controller (probe targets of the network check, the S3 store...).
+    services = {
+        node["name"]: {"address": node["name"], "port": node["port"],
+                       **{extra["name"]: state["base_port"] + extra["offset"] for extra in node.get("extra_ports", [])}}
+        for node in state["nodes"]
+        if node["kind"] == "service"
     }
     ssh_args = f"-o UserKnownHostsFile={state['known_hosts']} -o StrictHostKeyChecking=yes"
     inventory = {
@@ -45,6 +53,7 @@ def render_inventory(state: dict[str, Any], secrets: dict[str, str]) -> str:
                 "sop_lab_s3_access_key": secrets["s3_access_key"],
                 "sop_lab_s3_secret_key": secrets["s3_secret_key"],
                 "sop_lab_restic_password": secrets["restic_password"],
+                "sop_lab_services": services,
             },
             "children": {
                 "linux": {

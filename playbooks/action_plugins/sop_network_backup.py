@@ -1,0 +1,91 @@
+"""Action (runs on the controller): back up every network device of the play into the git config store.
+
+One task for the whole play (``run_once``): netmiko sessions in a bounded thread pool instead of one
+network_cli connection per device. Devices and credentials come from the play's hostvars (inventory and
+vault). Returns ``sop_evidence`` (status ok/partial/failed, per-device results, changed devices, unified
+diffs, commit) and ``failed_devices`` so a following task can fail exactly those hosts.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+try:
+    from runner.errors import SopError
+    from runner.network.backup import DEFAULT_STORE, run_backup
+    from runner.network.devices import device_from_vars
+except ImportError:  # ansible run from a Python without the project installed: use the checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from runner.errors import SopError
+    from runner.network.backup import DEFAULT_STORE, run_backup
+    from runner.network.devices import device_from_vars
+
+DOCUMENTATION = r"""
+---
+module: sop_network_backup
+short_description: Back up network device configurations (netmiko, thread pool) into a git store
+options:
+  devices:
+    description: Inventory hostnames to back up; default the play's hosts (after --limit).
+    type: list
+    elements: str
+  store:
+    description: Git store directory (created on first use); default audit/network-configs of the checkout.
+    type: path
+  workers:
+    description: Concurrent SSH sessions at most.
+    type: int
+    default: 16
+  timeout:
+    description: Per-device connect/read timeout in seconds.
+    type: int
+    default: 20
+  notify_command:
+    description: Command (argv list) run when a configuration changed; diffs on stdin, SOP_NETWORK_* env.
+    type: list
+    elements: str
+  run_id:
+    description: Run id named in the commit; default SOP_RUN_ID (set by sop run) or a new one.
+    type: str
+"""
+
+_HOSTVAR_KEYS = ("ansible_host", "ansible_port", "ansible_user", "ansible_password",
+                 "ansible_become_password", "netmiko_device_type", "network_role", "netmiko_options")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def _device(self, name: str, task_vars: dict[str, Any]) -> Any:
+        hostvars = task_vars["hostvars"][name]
+        values = {}
+        for key in _HOSTVAR_KEYS:
+            if key in hostvars:
+                values[key] = self._templar.template(hostvars[key])
+        return device_from_vars(name, values)
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        args = self._task.args
+        names = args.get("devices") or task_vars.get("ansible_play_hosts_all") or []
+        if self._task.check_mode:
+            return {**result, "changed": False, "skipped_reason": "check mode: nothing fetched or stored",
+                    "msg": f"check mode: would back up {len(names)} devices"}
+        try:
+            devices = [self._device(name, task_vars) for name in names]
+            backup = run_backup(devices, Path(args.get("store") or DEFAULT_STORE), run_id=args.get("run_id"),
+                                workers=int(args.get("workers", 16)), timeout=float(args.get("timeout", 20)),
+                                notify=args.get("notify_command"))
+        except SopError as exc:
+            raise AnsibleActionFail(str(exc)) from None
+        self._display.display(backup.summary())
+        return {**result, "changed": bool(backup.changed), "msg": backup.summary(), "status": backup.status,
+                "failed_devices": backup.failed, "changed_devices": backup.changed, "commit": backup.commit,
+                "sop_evidence": backup.evidence()}

@@ -1,0 +1,154 @@
+"""Network configuration backup (SOP 3): fetch, mask, store in git, diff, notify.
+
+``run_backup`` is what the ``sop_network_backup`` action plugin (playbooks/network_backup.yml) and the
+benchmark call; ``python -m runner.network.backup -i INVENTORY`` runs it without Ansible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner import execute
+from runner.audit.store import new_run_id
+from runner.network.collect import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Fetch, fetch_all
+from runner.network.devices import Device, load_devices
+from runner.network.masking import mask_config
+from runner.network.store import KINDS, ConfigStore
+from runner.paths import REPO_ROOT
+
+DEFAULT_STORE = REPO_ROOT / "audit" / "network-configs"
+MAX_DIFF_LINES = 200
+
+
+@dataclass
+class BackupResult:
+    run_id: str
+    status: str  # ok | partial | failed
+    store: str
+    commit: str | None
+    devices: dict[str, dict[str, Any]]
+    changed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    diffs: dict[str, str] = field(default_factory=dict)
+    notified: bool = False
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": 0, "partial": 2, "failed": 1}[self.status]
+
+    def evidence(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "status": self.status, "store": self.store, "commit": self.commit,
+                "devices": self.devices, "changed": self.changed, "failed": self.failed, "diffs": self.diffs,
+                "notified": self.notified, "seconds": self.seconds}
+
+    def summary(self) -> str:
+        ok = len(self.devices) - len(self.failed)
+        failed = ", ".join(f"{n} ({self.devices[n]['error_kind']})" for n in self.failed) or "none"
+        return (f"network backup {self.run_id}: {self.status} - {ok}/{len(self.devices)} devices backed up, "
+                f"changed: {', '.join(self.changed) or 'none'}; failed: {failed}; commit {self.commit}")
+
+
+def default_run_id() -> str:
+    return os.environ.get("SOP_RUN_ID") or new_run_id()
+
+
+def _trim(diff: str) -> str:
+    lines = diff.splitlines()
+    if len(lines) <= MAX_DIFF_LINES:
+        return diff
+    more = f"... ({len(lines) - MAX_DIFF_LINES} more lines in the store)"
+    return "\n".join([*lines[:MAX_DIFF_LINES], more])
+
+
+def _record(store: ConfigStore, device: Device, fetched: Fetch) -> dict[str, Any]:
+    if not fetched.ok:
+        return {"status": "failed", "error_kind": fetched.error_kind, "error": fetched.error,
+                "seconds": fetched.seconds}
+    for kind in KINDS:
+        if kind in fetched.outputs:
+            masked = mask_config(fetched.outputs[kind], device.device_type, device.secrets)
+            store.write(device.name, kind, masked)
+    return {"status": "ok", "device_type": device.device_type, "seconds": fetched.seconds}
+
+
+def _diffs(store: ConfigStore, ok_devices: Sequence[str]) -> dict[str, str]:
+    diffs = {}
+    for name in ok_devices:
+        parts = []
+        for kind in KINDS:
+            if store.is_new(name, kind):
+                if store.file(name, kind).exists():
+                    parts.append(f"(first backup of {kind}/{name}.cfg)")
+                continue
+            diff = store.staged_diff(name, kind)
+            if diff:
+                parts.append(diff)
+        if parts:
+            diffs[name] = _trim("\n".join(parts))
+    return diffs
+
+
+def _notify(hook: Sequence[str], result: BackupResult) -> bool:
+    """Run the change-notification hook with the changed devices in its environment and the diffs on stdin."""
+    text = "\n".join(f"### {name}\n{diff}" for name, diff in result.diffs.items())
+    env = {"SOP_RUN_ID": result.run_id, "SOP_NETWORK_CHANGED": ",".join(result.changed),
+           "SOP_NETWORK_STORE": result.store, "SOP_NETWORK_COMMIT": result.commit or ""}
+    completed = execute.run(list(hook), env=env, input_text=text, check=False, timeout=60)
+    return completed.returncode == 0
+
+
+def run_backup(devices: Sequence[Device], store_path: Path | str = DEFAULT_STORE, *,
+               run_id: str | None = None,
+               workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
+               notify: Sequence[str] | None = None) -> BackupResult:
+    """Back up every device concurrently, store masked configs, commit once naming the run id."""
+    started = time.monotonic()
+    run_id = run_id or default_run_id()
+    store = ConfigStore(Path(store_path))
+    store.ensure()
+    fetched = fetch_all(devices, workers=workers, timeout=timeout)
+    records = {d.name: _record(store, d, f) for d, f in zip(devices, fetched, strict=True)}
+    store.stage()
+    ok = [name for name, rec in records.items() if rec["status"] == "ok"]
+    failed = sorted(name for name, rec in records.items() if rec["status"] != "ok")
+    diffs = _diffs(store, ok)
+    status = "ok" if not failed else ("partial" if ok else "failed")
+    changed = sorted(diffs)
+    message = (f"network backup run {run_id}: {status}; {len(ok)}/{len(records)} backed up; "
+               f"changed: {', '.join(changed) or 'none'}; failed: {', '.join(failed) or 'none'}")
+    commit = store.commit(message)
+    for name, record in records.items():
+        record["changed"] = name in diffs
+    result = BackupResult(run_id, status, str(store.path), commit, records, changed, failed, diffs)
+    if changed and notify:
+        result.notified = _notify(notify, result)
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Back up network device configurations into a git store.")
+    parser.add_argument("-i", "--inventory", help="Ansible inventory (default: ansible.cfg's)")
+    parser.add_argument("-l", "--limit")
+    parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    args = parser.parse_args(argv)
+    result = run_backup(load_devices(args.inventory, args.limit), args.store, workers=args.workers,
+                        timeout=args.timeout)
+    print(result.summary())
+    for name, diff in result.diffs.items():
+        print(f"--- {name}\n{diff}")
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Network devices and their credentials, read from the Ansible inventory (vaulted values included)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner import execute
+from runner.errors import ConfigError
+from runner.paths import REPO_ROOT
+
+DEFAULT_GROUP = "network"
+_VAR_REF = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
+
+
+@dataclass(frozen=True)
+class Device:
+    """One device to reach with netmiko. ``repr`` never shows the credentials."""
+
+    name: str
+    host: str
+    port: int
+    device_type: str
+    username: str
+    password: str = field(repr=False)
+    secret: str = field(default="", repr=False)
+    role: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.password, self.secret) if s)
+
+
+def _resolve(value: Any, hostvars: Mapping[str, Any], depth: int = 0) -> Any:
+    """Resolve a plain ``{{ var }}`` reference (ansible-inventory does not template)."""
+    if isinstance(value, str) and depth < 5 and (match := _VAR_REF.match(value.strip())):
+        return _resolve(hostvars.get(match.group(1), value), hostvars, depth + 1)
+    return value
+
+
+def device_from_vars(name: str, hostvars: Mapping[str, Any]) -> Device:
+    def get(key: str, default: Any = None) -> Any:
+        return _resolve(hostvars.get(key, default), hostvars)
+
+    device_type = get("netmiko_device_type")
+    if not device_type:
+        raise ConfigError(f"inventory host {name}: netmiko_device_type is not set",
+                          hint="set it as a host or group var (e.g. cisco_ios, arista_eos)")
+    if not get("ansible_user") or get("ansible_password") is None:
+        raise ConfigError(f"inventory host {name}: ansible_user/ansible_password are not set")
+    return Device(
+        name=name,
+        host=str(get("ansible_host", name)),
+        port=int(get("ansible_port", 22)),
+        device_type=str(device_type),
+        username=str(get("ansible_user")),
+        password=str(get("ansible_password")),
+        secret=str(get("ansible_become_password") or ""),
+        role=get("network_role"),
+        options=dict(get("netmiko_options") or {}),
+    )
+
+
+def _group_hosts(groups: Mapping[str, Any], group: str) -> set[str]:
+    entry = groups.get(group) or {}
+    members = set(entry.get("hosts", []))
+    for child in entry.get("children", []):
+        members |= _group_hosts(groups, child)
+    return members
+
+
+def load_devices(inventory: str | None, limit: str | None = None, group: str = DEFAULT_GROUP) -> list[Device]:
+    """Devices of ``group`` from ``ansible-inventory --list`` (vault per ansible.cfg/ANSIBLE_VAULT_* env)."""
+    command = [str(REPO_ROOT / ".venv" / "bin" / "ansible-inventory"), "--list"]
+    if inventory:
+        command += ["-i", inventory]
+    if limit:
+        command += ["--limit", limit]
+    try:
+        result = execute.run(command, timeout=120, env={"ANSIBLE_INVENTORY_UNPARSED_WARNING": "False"})
+    except subprocess.CalledProcessError as exc:
+        detail = (exc.stderr or "").strip().splitlines()
+        raise ConfigError(f"inventory {inventory or '(ansible.cfg default)'}: "
+                          f"{detail[-1] if detail else 'ansible-inventory failed'}") from None
+    data = json.loads(result.stdout)
+    hostvars = data.get("_meta", {}).get("hostvars", {})
+    names = sorted(_group_hosts(data, group))
+    return [device_from_vars(name, hostvars.get(name, {})) for name in names]
