@@ -46,6 +46,7 @@ _BROCADE = [
 _JUNIPER = [
     r"^(.*\b(?:encrypted-password|secret|authentication-key|pre-shared-key ascii-text)\s+)"
     r"(\"[^\"]*\"|\S+?)(;?)$",
+    r"^(.*\bsnmp community\s+)(\S+?)(;?)(?=\s|$)",
 ]
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)
 

@@ -1,0 +1,100 @@
+"""run_backup with a fake fetch: git store, a commit per run naming the run id, diffs, hook, partial."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from runner.errors import ConfigError
+from runner.network import backup as backup_mod
+from runner.network.collect import Fetch, classify, clean
+from runner.network.devices import Device, device_from_vars
+
+DEVICES = [Device("sw1", "127.0.0.1", 1, "cisco_ios", "u", "Pw-Secret-1", "En-Secret-1"),
+           Device("sw2", "127.0.0.1", 2, "arista_eos", "u", "Pw-Secret-1", "En-Secret-1")]
+
+
+@pytest.fixture
+def configs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str | Exception]:
+    current: dict[str, str | Exception] = {
+        "sw1": "hostname sw1\nenable secret 5 $1$x$y\nusername u password 0 Pw-Secret-1\n",
+        "sw2": "hostname sw2\nsnmp-server community Comm1 ro\n",
+    }
+
+    def fake_fetch_all(devices: list[Device], **_: object) -> list[Fetch]:
+        out = []
+        for device in devices:
+            value = current[device.name]
+            if isinstance(value, Exception):
+                out.append(Fetch(device.name, False, error_kind=classify(value), error=str(value)))
+            else:
+                out.append(Fetch(device.name, True, {"running": value, "startup": value}))
+        return out
+
+    monkeypatch.setattr(backup_mod, "fetch_all", fake_fetch_all)
+    return current
+
+
+def git(store: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(store), *args], capture_output=True, text=True, check=True).stdout
+
+
+def test_first_run_stores_masked_configs_and_commits_with_run_id(tmp_path: Path, configs: dict) -> None:
+    result = backup_mod.run_backup(DEVICES, tmp_path / "store", run_id="RUN-1")
+    assert result.status == "ok" and result.exit_code == 0
+    stored = (tmp_path / "store" / "running" / "sw1.cfg").read_text()
+    assert "$1$x$y" not in stored and "Pw-Secret-1" not in stored
+    assert "Comm1" not in (tmp_path / "store" / "startup" / "sw2.cfg").read_text()
+    assert "RUN-1" in git(tmp_path / "store", "log", "-1", "--format=%s")
+
+
+def test_change_shows_as_unified_diff_and_fires_hook(tmp_path: Path, configs: dict) -> None:
+    store = tmp_path / "store"
+    backup_mod.run_backup(DEVICES, store, run_id="RUN-1")
+    configs["sw1"] += "logging host 169.254.9.9\n"
+    marker = tmp_path / "hook.out"
+    hook = ["sh", "-c", f'echo "$SOP_RUN_ID $SOP_NETWORK_CHANGED" > {marker}; cat >> {marker}']
+    result = backup_mod.run_backup(DEVICES, store, run_id="RUN-2", notify=hook)
+    assert result.changed == ["sw1"]
+    assert "+logging host 169.254.9.9" in result.diffs["sw1"]
+    assert result.notified
+    assert marker.read_text().startswith("RUN-2 sw1")
+    assert "+logging host 169.254.9.9" in marker.read_text()
+    unchanged = backup_mod.run_backup(DEVICES, store, run_id="RUN-3", notify=hook)
+    assert unchanged.changed == [] and not unchanged.notified
+    assert len(git(store, "log", "--format=%s").splitlines()) == 4  # init + 3 runs, one commit each
+
+
+def test_failed_device_is_isolated_and_run_is_partial(tmp_path: Path, configs: dict) -> None:
+    store = tmp_path / "store"
+    backup_mod.run_backup(DEVICES, store, run_id="RUN-1")
+    configs["sw2"] = TimeoutError("timed out")
+    configs["sw1"] += "ntp server 169.254.1.1\n"
+    result = backup_mod.run_backup(DEVICES, store, run_id="RUN-2")
+    assert result.status == "partial" and result.exit_code != 0
+    assert result.failed == ["sw2"] and result.devices["sw2"]["error_kind"] == "timeout"
+    assert result.changed == ["sw1"]
+    assert (store / "running" / "sw2.cfg").exists()  # the last good backup is kept
+    assert "failed: sw2" in git(store, "log", "-1", "--format=%s")
+    configs["sw1"] = ConnectionRefusedError("refused")
+    assert backup_mod.run_backup(DEVICES, store, run_id="RUN-3").status == "failed"
+
+
+def test_error_classification_and_cleaning() -> None:
+    assert classify(Exception("Authentication to device failed.")) == "auth"
+    assert classify(Exception("TCP connection to device failed.")) == "unreachable"
+    assert classify(TimeoutError("timed out")) == "timeout"
+    raw = "Building configuration...\n\nCurrent configuration : 12 bytes\nhostname a\n"
+    assert clean(raw) == "hostname a\n"
+
+
+def test_inventory_vars_are_required_and_references_resolved() -> None:
+    device = device_from_vars("r1", {"ansible_host": "127.0.0.1", "ansible_user": "u",
+                                     "ansible_password": "{{ vault_pw }}", "vault_pw": "Vaulted-1",
+                                     "netmiko_device_type": "cisco_ios"})
+    assert device.password == "Vaulted-1"
+    assert "Vaulted-1" not in repr(device)
+    with pytest.raises(ConfigError, match="netmiko_device_type"):
+        device_from_vars("r2", {"ansible_user": "u", "ansible_password": "p"})

@@ -1,0 +1,98 @@
+"""Secret masking per vendor: every secret kind the SOP names is removed, the rest of the line is kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner.network.masking import MASK, family, mask_config
+
+CASES = {
+    "cisco_ios": (
+        "hostname core\n"
+        "enable secret 5 $1$abcd$Hq0bYZ7Ovz9ib7yOqVu1N/\n"
+        "enable password 7 0822455D0A16\n"
+        "username admin privilege 15 secret 9 $9$nhEmQVczB7dqsO$X.HsgL6x1il0RxkOSSvyQYwucySCt7qFm4v7pqCxkKM\n"
+        "snmp-server community S3cretRO RO 10\n"
+        "crypto isakmp key Psk-Value-1 address 0.0.0.0\n"
+        "tacacs-server key 7 060506324F41\n"
+        " password 7 045802150C2E\n"
+        " pre-shared-key local Psk-Value-2\n"
+        "ntp authentication-key 1 md5 NtpKey-1 7\n",
+        ["$1$abcd$Hq0bYZ7Ovz9ib7yOqVu1N/", "0822455D0A16", "$9$nhEmQVczB7dqsO", "S3cretRO", "Psk-Value-1",
+         "060506324F41", "045802150C2E", "Psk-Value-2", "NtpKey-1"],
+        ["hostname core", "snmp-server community <removed> RO 10",
+         "crypto isakmp key <removed> address 0.0.0.0"],
+    ),
+    "arista_eos": (
+        "enable secret sha512 $6$saltsalt$hashhashhash\n"
+        "username netops privilege 15 secret sha512 $6$abc$def\n"
+        "snmp-server community Arista-Comm ro\n"
+        "tacacs-server key 7 070C285F4D06\n"
+        "aaa root secret sha512 $6$root$roothash\n"
+        "   neighbor 169.254.1.1 password 7 BgpPass==\n",
+        ["$6$saltsalt$hashhashhash", "$6$abc$def", "Arista-Comm", "070C285F4D06", "$6$root$roothash",
+         "BgpPass=="],
+        ["enable secret sha512 <removed>", "snmp-server community <removed> ro"],
+    ),
+    "dell_os6": (
+        "enable password DellEnable1\n"
+        'username "netops" password 5f4dcc3b5aa765d61d8327deb882cf99 privilege 15 encrypted\n'
+        "snmp-server community DellComm ro\n"
+        "radius-server key DellRadius\n",
+        ["DellEnable1", "5f4dcc3b5aa765d61d8327deb882cf99", "DellComm", "DellRadius"],
+        ['username "netops" password <removed> privilege 15 encrypted'],
+    ),
+    "dell_powerconnect": (
+        "enable password PcEnable encrypted\nsnmp-server community PcComm ro\n",
+        ["PcEnable", "PcComm"],
+        ["enable password <removed> encrypted"],
+    ),
+    "brocade_fastiron": (
+        "enable super-user-password 8 $1$Brocade$hash\n"
+        "username admin password 8 $1$User$hash\n"
+        "snmp-server community 2 $U2FsdGVk ro\n"
+        "radius-server key 2 $RadiusKey\n",
+        ["$1$Brocade$hash", "$1$User$hash", "$U2FsdGVk", "$RadiusKey"],
+        ["enable super-user-password 8 <removed>"],
+    ),
+    "juniper_junos": (
+        'set system root-authentication encrypted-password "$6$junos$hash"\n'
+        'set security ike policy p1 pre-shared-key ascii-text "$9$psk"\n'
+        "set snmp community JunComm authorization read-only\n",
+        ["$6$junos$hash", "$9$psk", "JunComm"],
+        ["set system root-authentication encrypted-password <removed>"],
+    ),
+}
+
+
+@pytest.mark.parametrize("device_type", sorted(CASES))
+def test_every_secret_of_the_vendor_is_masked(device_type: str) -> None:
+    config, secrets, kept = CASES[device_type]
+    masked = mask_config(config, device_type)
+    for secret in secrets:
+        assert secret not in masked, f"{device_type}: {secret} leaked"
+    for line in kept:
+        assert line in masked.splitlines()
+    assert masked.count(MASK) >= len(secrets) - 1
+
+
+def test_known_credentials_are_removed_anywhere() -> None:
+    masked = mask_config("description owner pw=Hunter2Secret\n", "cisco_ios", ["Hunter2Secret"])
+    assert "Hunter2Secret" not in masked
+
+
+def test_private_key_blocks_are_removed() -> None:
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----\n"
+    assert "MIIEow" not in mask_config(pem, "arista_eos")
+
+
+def test_masking_is_idempotent_and_keeps_unrelated_lines() -> None:
+    config = "hostname x\nsnmp-server community c1 RO\nntp server 169.254.1.123\n"
+    once = mask_config(config, "cisco_ios")
+    assert mask_config(once, "cisco_ios") == once
+    assert "ntp server 169.254.1.123" in once
+
+
+def test_unknown_vendor_falls_back_to_cisco_rules() -> None:
+    assert family("hp_procurve") == "cisco"
+    assert family("arista_eos") == "arista"
