@@ -31,11 +31,15 @@ def mask_command(command: Sequence[str], secrets: Sequence[str] = ()) -> str:
                 shown.append(arg)
                 hide_next = True
             continue
-        for secret in secrets:
-            if secret:
-                arg = arg.replace(secret, "****")
-        shown.append(arg)
+        shown.append(_mask_known(arg, secrets))
     return shlex.join(shown)
+
+
+def _mask_known(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "****")
+    return text
 
 
 def run(
@@ -51,7 +55,7 @@ def run(
     """Run ``command`` (never through a shell); extra ``env`` is added to the current environment."""
     log.debug("run: %s", mask_command(command, secrets))
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run(  # noqa: S603 - argv list, no shell
+    return subprocess.run(
         list(command),
         env=full_env,
         input=input_text,

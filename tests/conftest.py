@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,12 @@ from runner.lab import Lab
 from runner.paths import REPO_ROOT
 
 TEST_LAB = os.environ.get("SOP_TEST_LAB", "test")
+
+# Tools (ansible-inventory for testinfra, molecule, sop) come from the project venv, ansible.cfg from the repo,
+# and runs recorded while testing go to a scratch audit dir, never the repository's audit/.
+os.environ["PATH"] = f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+os.environ.setdefault("ANSIBLE_CONFIG", str(REPO_ROOT / "ansible.cfg"))
+os.environ.setdefault("SOP_AUDIT_DIR", tempfile.mkdtemp(prefix="sop-test-audit-"))
 
 
 @pytest.fixture(scope="session")

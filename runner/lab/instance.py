@@ -11,6 +11,7 @@ import os
 import secrets
 import socket
 import time
+import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -199,9 +200,11 @@ class Lab:
                      "--spec", "/run/sop-device.json"]
         else:
             args += self._service_args(node, image)
-        podman.podman(*args)
         if node.kind == "host":
+            self._create_host(name, args)
             self._install_key(node)
+        else:
+            podman.podman(*args)
 
     def _service_args(self, node: Node, image: str) -> list[str]:
         """A service container: moto S3 by default, or ``python -m <module> <args>`` from the repo's venv."""
@@ -218,6 +221,16 @@ class Lab:
             return [*args, "-e", f"PYTHONPATH={REPO_ROOT}", image, f"{REPO_ROOT}/.venv/bin/python", "-m",
                     node.spec["module"], *[str(a) for a in node.spec.get("args", [])]]
         return [*args, image, f"{REPO_ROOT}/.venv/bin/moto_server", "-H", "0.0.0.0", "-p", str(cport)]
+
+    def _create_host(self, name: str, run_args: list[str]) -> None:
+        """Create, give the host a machine-id of its own (systemd would derive the same one in every container),
+        then boot it."""
+        podman.podman("create", *run_args[2:])  # drop "run -d"
+        machine_id = self.state_dir / f"machine-id-{name}"
+        machine_id.write_text(uuid.uuid4().hex + "\n")
+        podman.podman("cp", str(machine_id), f"{name}:/etc/machine-id")
+        machine_id.unlink()
+        podman.podman("start", name)
 
     def _write_device_spec(self, node: Node, path: Path) -> None:
         # Optional seed configuration lines may use the lab's generated secrets ({device_password}...).
@@ -253,13 +266,23 @@ class Lab:
                                hint="another lab or program holds it: `sop lab status` / `ss -ltnp`") from None
 
     def _wait_ready(self, nodes: list[Node] | None = None) -> None:
-        """Wait (bounded) until every SSH endpoint greets and the S3 port accepts connections."""
+        """Wait (bounded) until every SSH endpoint greets and the S3 port accepts connections.
+
+        A host whose systemd stalls at boot (seen when many labs boot at once: inotify exhaustion) is restarted
+        once, half-way through the timeout.
+        """
         pending = {n.name: n for n in (nodes or self.nodes())}
-        deadline = time.monotonic() + BOOT_TIMEOUT_S
-        while pending and time.monotonic() < deadline:
+        started = time.monotonic()
+        restarted: set[str] = set()
+        while pending and time.monotonic() - started < BOOT_TIMEOUT_S:
             for name, node in list(pending.items()):
                 if _endpoint_ready(node):
                     del pending[name]
+                elif (node.kind == "host" and name not in restarted
+                      and time.monotonic() - started > BOOT_TIMEOUT_S / 2):
+                    self.progress(f"{name} is not up yet; restarting it once")
+                    podman.podman("restart", "-t", "2", self.container(name))
+                    restarted.add(name)
             if pending:
                 time.sleep(0.3)
         if pending:

@@ -22,7 +22,8 @@ def preflight() -> None:
     if os.geteuid() != 0:
         raise LabError("the lab needs root (rootful podman, loop devices)", hint="sudo sop lab up")
     if shutil.which("podman") is None:
-        raise LabError("podman is not installed", hint="./bootstrap setup  (or: apt-get install -y podman runc slirp4netns uidmap)")
+        raise LabError("podman is not installed",
+                       hint="./bootstrap setup  (or: apt-get install -y podman runc slirp4netns uidmap)")
 
 
 def podman(*args: str, check: bool = True, timeout: float = 300, input_text: str | None = None,
