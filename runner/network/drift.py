@@ -63,8 +63,10 @@ def check_device(device: Device, fetched: Fetch, golden: Mapping[str, Any]) -> D
     if device.role not in golden["roles"]:
         return DeviceDrift(device.name, device.role, "no_role",
                            error=f"network_role {device.role!r} has no golden config in policies/network")
-    config = mask_config(fetched.outputs.get("running", ""), device.device_type, device.secrets)
+    config = fetched.outputs.get("running", "")
     missing, forbidden = compare(config, fragments_for(device.role, family(device.device_type), golden))
+    for item in forbidden:  # the lines found on the device are shown and stored masked
+        item["line"] = mask_config(item["line"], device.device_type, device.secrets).strip()
     status = "drift" if missing or forbidden else "compliant"
     return DeviceDrift(device.name, device.role, status, missing, forbidden)
 

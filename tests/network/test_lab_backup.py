@@ -1,0 +1,90 @@
+"""Network config backup on the lab: every emulated vendor, masking, diffs, failure isolation, drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from network_helpers import configure, evidence, git, run
+
+from runner.lab import Lab
+from runner.network.drift import cli_check
+
+VENDORS = {"cisco_ios", "arista_eos", "dell_os6", "dell_powerconnect", "brocade_fastiron"}
+
+
+def test_backup_stores_every_device_masked_and_change_shows_as_diff(lab: Lab, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    hook_out = tmp_path / "hook.out"
+    script = f'echo "changed=$SOP_NETWORK_CHANGED run=$SOP_RUN_ID" > {hook_out}; cat >> {hook_out}'
+    hook = ["sh", "-c", script]
+    first = run("network_backup.yml", lab, tmp_path, network_backup_store=str(store),
+                network_backup_notify_command=hook)
+    assert first.status == "success", first.output_tail
+    found = evidence(first, "commit")
+    devices = {n.name: n.spec["device_type"] for n in lab.devices()}
+    assert set(found["devices"]) == set(devices) and found["status"] == "ok"
+    assert {devices[n] for n in found["devices"]} == VENDORS
+    assert first.run_id in git(store, "log", "-1", "--format=%s")
+    secrets = [*lab.secrets.values(), "sopLabCommunity", "sopLabPsk", "sopLabTacacs", "sopLabRadius"]
+    for kind in ("running", "startup"):
+        for name in devices:
+            text = (store / kind / f"{name}.cfg").read_text()
+            assert len(text.splitlines()) > 5, f"{kind}/{name}.cfg is almost empty"
+            leaked = [s for s in secrets if s in text]
+            assert not leaked, f"{kind}/{name}.cfg leaks {len(leaked)} secret(s)"
+            assert "<removed>" in text
+
+    configure(lab, "core-sw1", ["logging host 169.254.8.8"])
+    try:
+        second = run("network_backup.yml", lab, tmp_path, network_backup_store=str(store),
+                     network_backup_notify_command=hook)
+    finally:
+        configure(lab, "core-sw1", ["no logging host 169.254.8.8"])
+    assert second.status == "success", second.output_tail
+    found = evidence(second, "commit")
+    assert found["changed"] == ["core-sw1"]
+    assert "+logging host 169.254.8.8" in found["diffs"]["core-sw1"]
+    assert "+logging host 169.254.8.8" in git(store, "show", "HEAD", "--", "running/core-sw1.cfg")
+    assert second.run_id in git(store, "log", "-1", "--format=%s")
+    assert hook_out.read_text().startswith(f"changed=core-sw1 run={second.run_id}")
+    assert found["notified"] is True
+
+
+def test_one_device_down_and_one_with_wrong_credentials(lab: Lab, tmp_path: Path, stopped: list[str]) -> None:
+    override = tmp_path / "override.yml"
+    override.write_text(yaml.safe_dump({"all": {"children": {"network": {"hosts": {
+        "dist-sw2": {"ansible_password": "wrong-password-1"}}}}}}))
+    lab.stop("edge-rtr1")
+    stopped.append("edge-rtr1")
+    store = tmp_path / "store"
+    outcome = run("network_backup.yml", lab, tmp_path, inventory=[str(lab.inventory_path), str(override)],
+                  network_backup_store=str(store))
+    assert outcome.exit_code != 0
+    assert outcome.status == "failed", outcome.status
+    found = evidence(outcome, "commit")
+    assert found["status"] == "partial"
+    assert found["failed"] == ["dist-sw2", "edge-rtr1"]
+    assert found["devices"]["dist-sw2"]["error_kind"] == "auth"
+    assert found["devices"]["edge-rtr1"]["error_kind"] in {"unreachable", "timeout"}
+    hosts = outcome.record["hosts"]
+    assert hosts["dist-sw2"]["failed"] == 1 and hosts["edge-rtr1"]["failed"] == 1
+    others = sorted(n.name for n in lab.devices() if n.name not in {"dist-sw2", "edge-rtr1"})
+    assert sorted(p.stem for p in (store / "running").glob("*.cfg")) == others
+    assert "partial" in git(store, "log", "-1", "--format=%s")
+    assert "wrong-password-1" not in (outcome.record_path.read_text() if outcome.record_path else "")
+
+
+def test_golden_config_drift_is_reported_with_the_lines(lab: Lab, tmp_path: Path, capsys) -> None:
+    assert cli_check(lab.inventory_path, None, tmp_path) == 0
+    configure(lab, "dist-sw1", ["no ntp server 169.254.1.123", "snmp-server community public RO"])
+    try:
+        code = cli_check(lab.inventory_path, "dist-sw1,core-sw1", tmp_path)
+    finally:
+        configure(lab, "dist-sw1", ["ntp server 169.254.1.123", "no snmp-server community public RO"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "dist-sw1 (access_switch): DRIFT" in out and "core-sw1 (core_switch): COMPLIANT" in out
+    assert "missing   [ntp] ntp server 169.254.1.123" in out
+    assert "forbidden [snmp_no_public] snmp-server community <removed> RO" in out
+    assert list((tmp_path / "network-drift").glob("*.json"))
