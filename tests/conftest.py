@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,16 +34,3 @@ def lab() -> Iterator[Lab]:
 @pytest.fixture(scope="session")
 def lab_inventory(lab: Lab) -> Path:
     return lab.inventory_path
-
-
-def ansible_playbook(playbook: str | Path, inventory: Path, *args: str, env: dict[str, str] | None = None,
-                     check: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run plain ansible-playbook from the repo root (so ansible.cfg applies) and return the result."""
-    venv_bin = Path(REPO_ROOT / ".venv" / "bin")
-    command = [str(venv_bin / "ansible-playbook"), "-i", str(inventory), str(playbook), *args]
-    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800,
-                            env={**os.environ, **(env or {})}, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n"
-                             f"{result.stderr[-2000:]}")
-    return result
