@@ -35,8 +35,17 @@ from runner.paths import PLAYBOOKS, REPO_ROOT
 from runner.settings import audit_dir as resolve_audit_dir
 
 CALLBACK_DIR = PLAYBOOKS / "callback_plugins"
-EXIT_CODES = {"success": 0, "aborted": 1, "error": 1, "running": 1, "unreachable": 4, "refused": 5, "failed": 7}
+EXIT_CODES = {
+    "success": 0,
+    "aborted": 1,
+    "error": 1,
+    "running": 1,
+    "unreachable": 4,
+    "refused": 5,
+    "failed": 7,
+}
 Progress = Callable[[str], None]
+PRIVATE_PREFIX = "sop-run-"
 
 
 @dataclass
@@ -55,7 +64,7 @@ class RunOptions:
     audit_dir: str | Path | None = None
     forks: int | None = None
     vault_password_file: str | Path | None = None
-    env: Mapping[str, str] = field(default_factory=dict)   # extra environment for ansible (tests, CI)
+    env: Mapping[str, str] = field(default_factory=dict)  # extra environment for ansible (tests, CI)
 
 
 @dataclass
@@ -74,18 +83,22 @@ class RunOutcome:
         if not self.record:
             return f"run {self.run_id}: {self.status} (ansible rc={self.ansible_rc}; no record was written)"
         hosts = self.record.get("hosts") or {}
-        total = {k: sum(int(h.get(k, 0)) for h in hosts.values()) for k in
-                 ("ok", "changed", "failed", "unreachable", "skipped")}
+        total = {
+            k: sum(int(h.get(k, 0)) for h in hosts.values())
+            for k in ("ok", "changed", "failed", "unreachable", "skipped")
+        }
         mode = " [check mode]" if self.record.get("check") else ""
         counts = " ".join(f"{k}={v}" for k, v in total.items())
-        return (f"run {self.run_id}: {self.status}{mode} - {len(hosts)} hosts, {counts}, "
-                f"{self.record.get('duration_s')}s")
+        return (
+            f"run {self.run_id}: {self.status}{mode} - {len(hosts)} hosts, {counts}, "
+            f"{self.record.get('duration_s')}s"
+        )
 
 
 def _check_inventory(sources: Sequence[str]) -> list[str]:
     out: list[str] = []
     for source in sources:
-        if "," in source:        # `-i host1,host2,` style host list
+        if "," in source:  # `-i host1,host2,` style host list
             out.append(source)
             continue
         path = Path(source).expanduser()
@@ -120,7 +133,9 @@ def _cmdline(options: RunOptions, inventory: list[str]) -> list[str]:
 
 
 def _environment(options: RunOptions, run_id: str, audit_dir: Path) -> dict[str, str]:
-    callback_dirs = [str(CALLBACK_DIR)] + [d for d in os.environ.get("ANSIBLE_CALLBACK_PLUGINS", "").split(":") if d]
+    callback_dirs = [str(CALLBACK_DIR)] + [
+        d for d in os.environ.get("ANSIBLE_CALLBACK_PLUGINS", "").split(":") if d
+    ]
     env = {
         "SOP_RUN_ID": run_id,
         "SOP_AUDIT_DIR": str(audit_dir),
@@ -162,8 +177,12 @@ class _ProgressPrinter:
             return f"PLAY {data.get('play') or data.get('name') or ''}".rstrip()
         if kind in {"playbook_on_task_start", "playbook_on_handler_task_start"}:
             return f"  TASK {data.get('task') or data.get('name') or ''}"
-        words = {"runner_on_ok": "ok", "runner_on_failed": "FAILED", "runner_on_unreachable": "UNREACHABLE",
-                 "runner_on_skipped": "skipped"}
+        words = {
+            "runner_on_ok": "ok",
+            "runner_on_failed": "FAILED",
+            "runner_on_unreachable": "UNREACHABLE",
+            "runner_on_skipped": "skipped",
+        }
         if kind in words:
             word = words[kind]
             if kind == "runner_on_ok" and (data.get("res") or {}).get("changed"):
@@ -174,9 +193,17 @@ class _ProgressPrinter:
         return None
 
 
+def _remove_stale_private_dirs() -> None:
+    """Private dirs left by a killed `sop run` (they may hold extra vars): removed once the owner is gone."""
+    for path in Path(tempfile.gettempdir()).glob(f"{PRIVATE_PREFIX}*"):
+        parts = path.name[len(PRIVATE_PREFIX) :].split("-")
+        if len(parts) >= 3 and parts[2].isdigit() and not Path(f"/proc/{parts[2]}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def run_playbook(options: RunOptions, progress: Progress | None = None) -> RunOutcome:
     """Run one playbook through ansible-runner; the sop_audit callback writes record, reports and ledger."""
-    import ansible_runner  # noqa: PLC0415 - heavy import, only when a run starts
+    import ansible_runner
 
     playbook = Path(options.playbook).expanduser()
     if not playbook.is_file():
@@ -186,14 +213,21 @@ def run_playbook(options: RunOptions, progress: Progress | None = None) -> RunOu
     run_id = new_run_id()
     audit_dir = resolve_audit_dir(options.audit_dir)
     store = AuditStore(audit_dir)
-    private = Path(tempfile.mkdtemp(prefix=f"sop-run-{run_id}-"))
+    _remove_stale_private_dirs()
+    private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{run_id}-{os.getpid()}-"))
     started = time.monotonic()
     try:
         result = ansible_runner.run(
-            private_data_dir=str(private), project_dir=str(REPO_ROOT), playbook=str(playbook),
-            cmdline=shlex.join(_cmdline(options, inventory)), extravars=dict(options.extra_vars) or None,
-            envvars=_environment(options, run_id, audit_dir), ident=run_id, quiet=True,
-            event_handler=_ProgressPrinter(progress), settings={"suppress_ansible_output": True},
+            private_data_dir=str(private),
+            project_dir=str(REPO_ROOT),
+            playbook=str(playbook),
+            cmdline=shlex.join(_cmdline(options, inventory)),
+            extravars=dict(options.extra_vars) or None,
+            envvars=_environment(options, run_id, audit_dir),
+            ident=run_id,
+            quiet=True,
+            event_handler=_ProgressPrinter(progress),
+            settings={"suppress_ansible_output": True},
         )
         rc = result.rc
         tail = ""

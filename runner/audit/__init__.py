@@ -7,5 +7,15 @@ from runner.audit.redact import PLACEHOLDER, Redactor
 from runner.audit.store import AuditStore, RunFiles, new_run_id
 from runner.audit.verify import VerifyResult, verify
 
-__all__ = ["PLACEHOLDER", "SCHEMA_VERSION", "AuditStore", "Redactor", "RunFiles", "VerifyResult",
-           "build_record", "new_run_id", "validate", "verify"]
+__all__ = [
+    "PLACEHOLDER",
+    "SCHEMA_VERSION",
+    "AuditStore",
+    "Redactor",
+    "RunFiles",
+    "VerifyResult",
+    "build_record",
+    "new_run_id",
+    "validate",
+    "verify",
+]

@@ -1,6 +1,7 @@
 """The audit callback: records every run as events, then a record, reports and a signed ledger entry.
 
-Loaded through the shim ``playbooks/callback_plugins/sop_audit.py`` by ansible-playbook, ansible-runner and AWX.
+Loaded through the shim ``playbooks/callback_plugins/sop_audit.py`` by ansible-playbook, ansible-runner
+and AWX.
 Hooks stay light: each builds a small dict and appends one buffered line; the file is flushed when a task (or
 play) starts and at the end; the record, reports and ledger entry are written once, in
 ``v2_playbook_on_stats`` (or by atexit / the SIGTERM handler when the run is cut short).
@@ -42,10 +43,12 @@ def _truncate(text: Any, limit: int = MAX_TEXT) -> str:
 
 
 def _repository(start: Path) -> dict[str, Any] | None:
-    head = execute.run(["git", "-C", str(start), "rev-parse", "HEAD", "--show-toplevel"], check=False, timeout=15)
+    head = execute.run(
+        ["git", "-C", str(start), "rev-parse", "HEAD", "--show-toplevel"], check=False, timeout=15
+    )
     if head.returncode != 0:
         return None
-    commit, root = (head.stdout.split("\n") + ["", ""])[:2]
+    commit, root = [*head.stdout.split("\n"), "", ""][:2]
     status = execute.run(["git", "-C", root, "status", "--porcelain"], check=False, timeout=30)
     return {"commit": commit.strip(), "dirty": bool(status.stdout.strip()), "root": root.strip()}
 
@@ -130,8 +133,9 @@ class AuditCallback(CallbackBase):
             return
         for host in inventory.get_hosts(play.hosts):
             with contextlib.suppress(Exception):  # a var that cannot be templated now holds no secret for us
-                self._redactor.add_secrets(collect_secrets(
-                    manager.get_vars(play=play, host=host, include_hostvars=False)))
+                self._redactor.add_secrets(
+                    collect_secrets(manager.get_vars(play=play, host=host, include_hostvars=False))
+                )
 
     def _start_run(self, play: Any) -> None:
         extra_vars = dict(play.get_variable_manager().extra_vars)
@@ -142,7 +146,9 @@ class AuditCallback(CallbackBase):
         run = self._store.run(self._run_id)
         self._log = EventLog(run.events)
         self._emit("run_start", {"run": self._header(play, extra_vars)}, flush=True)
-        ledger.append(self._store.root, "start", self._run_id, {"start_event": self._log.first_line_sha256 or ""})
+        ledger.append(
+            self._store.root, "start", self._run_id, {"start_event": self._log.first_line_sha256 or ""}
+        )
         atexit.register(self._on_exit)
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             with contextlib.suppress(ValueError, OSError):
@@ -160,17 +166,34 @@ class AuditCallback(CallbackBase):
             self._collect_secrets(play)
             if self._log is None:
                 self._start_run(play)
-            self._emit("play_start", {"play": {"id": str(play._uuid), "name": play.get_name(),
-                                               "hosts": self._redactor.scrub(str(play.hosts))}}, flush=True)
+            self._emit(
+                "play_start",
+                {
+                    "play": {
+                        "id": str(play._uuid),
+                        "name": play.get_name(),
+                        "hosts": self._redactor.scrub(str(play.hosts)),
+                    }
+                },
+                flush=True,
+            )
         except Exception as exc:
             self._warn(f"cannot start the audit record: {exc}")
 
     def _task_start(self, task: Any, handler: bool) -> None:
         tags = [str(t) for t in (task.tags or [])]
         sop_steps, iso = classify_tags(tags)
-        info = {"id": str(task._uuid), "name": self._redactor.scrub(task.get_name()),
-                "action": str(task.action), "tags": tags, "sop_steps": sop_steps, "iso_controls": iso,
-                "handler": handler, "no_log": bool(task.no_log), "gate": GATE_TAG in tags}
+        info = {
+            "id": str(task._uuid),
+            "name": self._redactor.scrub(task.get_name()),
+            "action": str(task.action),
+            "tags": tags,
+            "sop_steps": sop_steps,
+            "iso_controls": iso,
+            "handler": handler,
+            "no_log": bool(task.no_log),
+            "gate": GATE_TAG in tags,
+        }
         self._tasks[info["id"]] = task
         self._emit("task_start", {"task": info}, flush=True)
 
@@ -193,9 +216,13 @@ class AuditCallback(CallbackBase):
         raw = result._result
         started = self._starts.pop((host, task_id), None)
         no_log = bool(task.no_log or raw.get("_ansible_no_log"))
-        entry: dict[str, Any] = {"task_id": task_id, "host": host, "status": status,
-                                 "changed": bool(raw.get("changed")),
-                                 "duration_s": round(time.monotonic() - started, 3) if started else None}
+        entry: dict[str, Any] = {
+            "task_id": task_id,
+            "host": host,
+            "status": status,
+            "changed": bool(raw.get("changed")),
+            "duration_s": round(time.monotonic() - started, 3) if started else None,
+        }
         if ignored:
             entry["ignored"] = True
         delegated = (raw.get("_ansible_delegated_vars") or {}).get("ansible_host")
@@ -207,10 +234,16 @@ class AuditCallback(CallbackBase):
     def _details(self, raw: dict[str, Any], status: str, no_log: bool, diff_mode: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
         red = self._redactor
-        msg = raw.get("msg") or raw.get("skip_reason") or (raw.get("reason") if status == "unreachable" else None)
+        msg = (
+            raw.get("msg")
+            or raw.get("skip_reason")
+            or (raw.get("reason") if status == "unreachable" else None)
+        )
         if msg:
             out["msg"] = PLACEHOLDER if no_log else _truncate(red.redact(msg))
-        evidence = raw.get("sop_evidence") or ((raw.get("ansible_stats") or {}).get("data") or {}).get("sop_evidence")
+        evidence = raw.get("sop_evidence") or ((raw.get("ansible_stats") or {}).get("data") or {}).get(
+            "sop_evidence"
+        )
         if isinstance(evidence, dict):
             out["evidence"] = dict.fromkeys(evidence, PLACEHOLDER) if no_log else red.redact(evidence)
         if no_log:
@@ -234,8 +267,11 @@ class AuditCallback(CallbackBase):
         hidden = bool(item.get("_ansible_no_log"))
         label = item.get("_ansible_item_label", item.get("item"))
         status = "failed" if item.get("failed") else "skipped" if item.get("skipped") else "ok"
-        out = {"item": PLACEHOLDER if hidden else _truncate(self._redactor.redact(label), 300),
-               "status": status, "changed": bool(item.get("changed"))}
+        out = {
+            "item": PLACEHOLDER if hidden else _truncate(self._redactor.redact(label), 300),
+            "status": status,
+            "changed": bool(item.get("changed")),
+        }
         if item.get("msg") and status == "failed":
             out["msg"] = PLACEHOLDER if hidden else _truncate(self._redactor.redact(item["msg"]), 500)
         return out

@@ -80,13 +80,13 @@ class EventLog:
 @dataclass
 class EventRead:
     events: list[dict[str, Any]] = field(default_factory=list)
-    torn_tail: bool = False          # last line incomplete (crash while writing): ignored
-    chain_break: int | None = None   # seq of the first event whose prev hash does not match
+    torn_tail: bool = False  # last line incomplete (crash while writing): ignored
+    chain_break: int | None = None  # seq of the first event whose prev hash does not match
     first_line_sha256: str | None = None
 
 
 def read_events(path: Path) -> EventRead:
-    """Read an events.jsonl, checking its hash chain; a torn (unterminated or unparsable) last line is dropped."""
+    """Read an events.jsonl, check its hash chain; a torn (unterminated/unparsable) last line is dropped."""
     out = EventRead()
     data = path.read_bytes()
     lines = data.split(b"\n")

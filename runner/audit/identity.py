@@ -1,6 +1,7 @@
 """Who started a run, and through which entry point, from the environment alone.
 
-Order: an identity handed over by ``sop run`` (SOP_OPERATOR_JSON), AWX/AAP, GitHub Actions, GitLab CI, Jenkins,
+Order: an identity handed over by ``sop run`` (SOP_OPERATOR_JSON), AWX/AAP, GitHub Actions, GitLab CI,
+Jenkins,
 another CI (CI=true), a non-interactive job (cron or script: no TTY), else the interactive user.
 """
 
@@ -33,8 +34,8 @@ def _parent_commands(limit: int = 6) -> list[str]:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             break
-        names.append(stat[stat.index("(") + 1: stat.rindex(")")])
-        pid = int(stat[stat.rindex(")") + 2:].split()[1])
+        names.append(stat[stat.index("(") + 1 : stat.rindex(")")])
+        pid = int(stat[stat.rindex(")") + 2 :].split()[1])
         if pid <= 1:
             break
     return names
@@ -42,24 +43,50 @@ def _parent_commands(limit: int = 6) -> list[str]:
 
 def _ci_identity(env: Mapping[str, str]) -> dict[str, object] | None:
     if env.get("GITHUB_ACTIONS") == "true":
-        return {"source": "ci", "system": "github-actions", "user": env.get("GITHUB_ACTOR"),
-                "job_id": env.get("GITHUB_RUN_ID"), "job": env.get("GITHUB_WORKFLOW"),
-                "project": env.get("GITHUB_REPOSITORY"), "ref": env.get("GITHUB_REF")}
+        return {
+            "source": "ci",
+            "system": "github-actions",
+            "user": env.get("GITHUB_ACTOR"),
+            "job_id": env.get("GITHUB_RUN_ID"),
+            "job": env.get("GITHUB_WORKFLOW"),
+            "project": env.get("GITHUB_REPOSITORY"),
+            "ref": env.get("GITHUB_REF"),
+        }
     if env.get("GITLAB_CI"):
-        return {"source": "ci", "system": "gitlab-ci", "user": env.get("GITLAB_USER_LOGIN"),
-                "job_id": env.get("CI_JOB_ID"), "job": env.get("CI_JOB_NAME"),
-                "project": env.get("CI_PROJECT_PATH"), "ref": env.get("CI_COMMIT_REF_NAME")}
+        return {
+            "source": "ci",
+            "system": "gitlab-ci",
+            "user": env.get("GITLAB_USER_LOGIN"),
+            "job_id": env.get("CI_JOB_ID"),
+            "job": env.get("CI_JOB_NAME"),
+            "project": env.get("CI_PROJECT_PATH"),
+            "ref": env.get("CI_COMMIT_REF_NAME"),
+        }
     if env.get("JENKINS_URL"):
-        return {"source": "ci", "system": "jenkins", "user": env.get("BUILD_USER_ID"),
-                "job_id": env.get("BUILD_ID"), "job": env.get("JOB_NAME"), "project": env.get("BUILD_TAG")}
+        return {
+            "source": "ci",
+            "system": "jenkins",
+            "user": env.get("BUILD_USER_ID"),
+            "job_id": env.get("BUILD_ID"),
+            "job": env.get("JOB_NAME"),
+            "project": env.get("BUILD_TAG"),
+        }
     if env.get("CI", "").lower() in {"true", "1", "yes"}:
-        return {"source": "ci", "system": "ci", "user": None,
-                "job_id": env.get("CI_JOB_ID") or env.get("BUILD_ID") or env.get("JOB_ID"), "job": None}
+        return {
+            "source": "ci",
+            "system": "ci",
+            "user": None,
+            "job_id": env.get("CI_JOB_ID") or env.get("BUILD_ID") or env.get("JOB_ID"),
+            "job": None,
+        }
     return None
 
 
-def detect_operator(env: Mapping[str, str] | None = None, extra_vars: Mapping[str, object] | None = None,
-                    interactive: bool | None = None) -> dict[str, object]:
+def detect_operator(
+    env: Mapping[str, str] | None = None,
+    extra_vars: Mapping[str, object] | None = None,
+    interactive: bool | None = None,
+) -> dict[str, object]:
     """The operator of this run as a JSON-safe dict: source, user, os_user and what identifies the job."""
     env = os.environ if env is None else env
     extra_vars = extra_vars or {}
@@ -76,10 +103,15 @@ def detect_operator(env: Mapping[str, str] | None = None, extra_vars: Mapping[st
     awx_job = extra_vars.get("awx_job_id") or extra_vars.get("tower_job_id")
     if awx_job or any(env.get(k) for k in _AWX_MARKERS):
         user = extra_vars.get("awx_user_name") or extra_vars.get("tower_user_name")
-        return {**base, "source": "awx", "system": "awx", "user": user or os_user,
-                "job_id": str(awx_job or env.get("JOB_ID") or "") or None,
-                "job": extra_vars.get("awx_job_template_name") or extra_vars.get("tower_job_template_name"),
-                "project": env.get("AWX_HOST") or env.get("TOWER_HOST")}
+        return {
+            **base,
+            "source": "awx",
+            "system": "awx",
+            "user": user or os_user,
+            "job_id": str(awx_job or env.get("JOB_ID") or "") or None,
+            "job": extra_vars.get("awx_job_template_name") or extra_vars.get("tower_job_template_name"),
+            "project": env.get("AWX_HOST") or env.get("TOWER_HOST"),
+        }
     ci = _ci_identity(env)
     if ci:
         return {**base, **ci, "user": ci.get("user") or os_user}
@@ -89,11 +121,17 @@ def detect_operator(env: Mapping[str, str] | None = None, extra_vars: Mapping[st
         parents = _parent_commands()
         source = "cron" if any("cron" in name for name in parents) else "non-interactive"
         return {**base, "source": source, "user": env.get("LOGNAME") or env.get("USER") or os_user}
-    return {**base, "source": "interactive", "user": env.get("SUDO_USER") or os_user,
-            "ssh_client": (env.get("SSH_CLIENT") or "").split(" ")[0] or None}
+    return {
+        **base,
+        "source": "interactive",
+        "user": env.get("SUDO_USER") or os_user,
+        "ssh_client": (env.get("SSH_CLIENT") or "").split(" ")[0] or None,
+    }
 
 
-def detect_entry_point(env: Mapping[str, str] | None = None, operator: Mapping[str, object] | None = None) -> str:
+def detect_entry_point(
+    env: Mapping[str, str] | None = None, operator: Mapping[str, object] | None = None
+) -> str:
     """``sop run``, ``awx``, ``ansible-runner`` or ``ansible-playbook``."""
     env = os.environ if env is None else env
     if env.get("SOP_ENTRY_POINT"):

@@ -2,7 +2,8 @@
 
 Each line is the canonical JSON (sorted keys, no spaces) of an entry:
 ``{"seq", "ts", "kind", "run_id", "prev", "hashes", "status"?, "key", "sig"}``. ``prev`` is the sha256 of the
-previous line's bytes (64 zeros for the first); ``sig`` is the ed25519 signature (base64) of the canonical JSON
+previous line's bytes (64 zeros for the first); ``sig`` is the ed25519 signature (base64) of the canonical
+JSON
 of the entry without ``sig``. The private key is created on first use (0600, ``keys/ledger.key``); its public
 part is published as ``ledger.pub`` beside the ledger.
 """
@@ -68,8 +69,9 @@ def load_or_create_key(paths: LedgerPaths) -> Ed25519PrivateKey:
     else:
         paths.private_key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         try:
             fd = os.open(paths.private_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another run created it a moment ago
@@ -77,8 +79,9 @@ def load_or_create_key(paths: LedgerPaths) -> Ed25519PrivateKey:
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
     if not paths.public_key.exists():
-        pub = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+        pub = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         tmp = paths.public_key.with_suffix(".pub.tmp")
         tmp.write_bytes(pub)
         tmp.replace(paths.public_key)
@@ -116,7 +119,7 @@ def _last_line(path: Path) -> bytes | None:
             body = data[:-1] if data.endswith(b"\n") else data
             cut = body.rfind(b"\n")
             if cut >= 0 or block == size:
-                return body[cut + 1:]
+                return body[cut + 1 :]
             block = min(size, block * 4)
 
 
@@ -135,8 +138,9 @@ def signature_ok(entry: dict[str, Any], public: Ed25519PublicKey) -> bool:
     return True
 
 
-def append(root: Path, kind: str, run_id: str, hashes: dict[str, str], *,
-           status: str | None = None) -> dict[str, Any]:
+def append(
+    root: Path, kind: str, run_id: str, hashes: dict[str, str], *, status: str | None = None
+) -> dict[str, Any]:
     """Append one signed entry (under an exclusive lock) and return it."""
     paths = LedgerPaths(root)
     with _locked(paths):
@@ -147,8 +151,15 @@ def append(root: Path, kind: str, run_id: str, hashes: dict[str, str], *,
             prev = sha256_bytes(last)
         else:
             seq, prev = 1, GENESIS
-        entry: dict[str, Any] = {"seq": seq, "ts": utcnow(), "kind": kind, "run_id": run_id, "prev": prev,
-                                 "hashes": hashes, "key": key_id(key.public_key())}
+        entry: dict[str, Any] = {
+            "seq": seq,
+            "ts": utcnow(),
+            "kind": kind,
+            "run_id": run_id,
+            "prev": prev,
+            "hashes": hashes,
+            "key": key_id(key.public_key()),
+        }
         if status:
             entry["status"] = status
         entry = sign(entry, key)

@@ -59,57 +59,83 @@ def _host_status(counters: dict[str, int]) -> str:
     return "ok"
 
 
-def build_record(events: list[dict[str, Any]], *, seal_status: str | None = None,
-                 abort_reason: str | None = None) -> dict[str, Any]:
-    """Fold events into a record. Without a run_end event the status is ``seal_status`` or ``running``."""
-    record: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
-    plays: list[dict[str, Any]] = []
-    tasks: dict[str, dict[str, Any]] = {}
-    refusals: list[dict[str, Any]] = []
-    stats: dict[str, Any] | None = None
-    end: dict[str, Any] | None = None
-    for event in events:
+class _Fold:
+    """Accumulates events into plays, tasks, results and refusals."""
+
+    def __init__(self) -> None:
+        self.header: dict[str, Any] = {}
+        self.plays: list[dict[str, Any]] = []
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.refusals: list[dict[str, Any]] = []
+        self.stats: dict[str, Any] | None = None
+        self.end: dict[str, Any] | None = None
+
+    def add(self, event: dict[str, Any]) -> None:
         kind = event["type"]
         if kind == "run_start":
-            record.update(event["run"])
+            self.header = event["run"]
         elif kind == "play_start":
-            plays.append({**event["play"], "started": event["ts"], "tasks": []})
+            self.plays.append({**event["play"], "started": event["ts"], "tasks": []})
         elif kind == "task_start":
             task = {**event["task"], "started": event["ts"], "results": []}
-            tasks[task["id"]] = task
-            if plays:
-                plays[-1]["tasks"].append(task)
+            self.tasks[task["id"]] = task
+            if self.plays:
+                self.plays[-1]["tasks"].append(task)
         elif kind == "result":
-            result = {k: v for k, v in event.items() if k not in {"seq", "prev", "type", "task_id"}}
-            task = tasks.get(event["task_id"])
-            if task is not None:
-                task["results"].append(result)
-                if GATE_TAG in task.get("tags", []) and result["status"] == "failed" \
-                        and not result.get("ignored"):
-                    refusals.append({"task": task["name"], "host": result["host"],
-                                     "msg": result.get("msg") or "refused", "sop_steps": task.get("sop_steps", [])})
+            self._result(event)
         elif kind == "stats":
-            stats = event
+            self.stats = event
         elif kind == "run_end":
-            end = event
-    record["plays"] = plays
-    record["refusals"] = refusals
-    hosts = {h: dict(c) for h, c in (stats["hosts"] if stats else _host_totals_from_results(plays)).items()}
-    for counters in hosts.values():
-        counters["status"] = _host_status(counters)
-    record["hosts"] = hosts
-    evidence = (stats or {}).get("evidence") or {}
-    record["evidence"] = evidence
-    if end is not None:
-        record["status"] = end["status"]
-        record["ended"] = end["ts"]
-        if end.get("abort_reason"):
-            record["abort_reason"] = end["abort_reason"]
+            self.end = event
+
+    def _result(self, event: dict[str, Any]) -> None:
+        task = self.tasks.get(event["task_id"])
+        if task is None:
+            return
+        result = {k: v for k, v in event.items() if k not in {"seq", "prev", "type", "task_id"}}
+        task["results"].append(result)
+        if GATE_TAG in task.get("tags", []) and result["status"] == "failed" and not result.get("ignored"):
+            self.refusals.append(
+                {
+                    "task": task["name"],
+                    "host": result["host"],
+                    "msg": result.get("msg") or "refused",
+                    "sop_steps": task.get("sop_steps", []),
+                }
+            )
+
+    def hosts(self) -> dict[str, dict[str, Any]]:
+        source = self.stats["hosts"] if self.stats else _host_totals_from_results(self.plays)
+        hosts: dict[str, dict[str, Any]] = {h: dict(c) for h, c in source.items()}
+        for counters in hosts.values():
+            counters["status"] = _host_status(counters)
+        return hosts
+
+
+def build_record(
+    events: list[dict[str, Any]], *, seal_status: str | None = None, abort_reason: str | None = None
+) -> dict[str, Any]:
+    """Fold events into a record. Without a run_end event the status is ``seal_status`` or ``running``."""
+    fold = _Fold()
+    for event in events:
+        fold.add(event)
+    record: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        **fold.header,
+        "plays": fold.plays,
+        "refusals": fold.refusals,
+        "hosts": fold.hosts(),
+        "evidence": (fold.stats or {}).get("evidence") or {},
+    }
+    if fold.end is not None:
+        record["status"] = fold.end["status"]
+        record["ended"] = fold.end["ts"]
+        abort_reason = fold.end.get("abort_reason")
     else:
         record["status"] = seal_status or "running"
         record["ended"] = events[-1]["ts"] if events and seal_status else None
-        if abort_reason:
-            record["abort_reason"] = abort_reason
+    if abort_reason:
+        record["abort_reason"] = abort_reason
     record["duration_s"] = _seconds(record.get("started"), record.get("ended"))
     record["event_count"] = len(events)
     return record
@@ -126,8 +152,10 @@ def schema() -> dict[str, Any]:
 
 def validate(record: dict[str, Any]) -> list[str]:
     """Schema errors of ``record`` (empty when valid), each with its JSON path."""
-    import jsonschema  # noqa: PLC0415 - only needed by verify/tests, not by the callback's hot path
+    import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema())
-    return [f"{'/'.join(str(p) for p in err.absolute_path) or '<root>'}: {err.message}"
-            for err in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))]
+    return [
+        f"{'/'.join(str(p) for p in err.absolute_path) or '<root>'}: {err.message}"
+        for err in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
+    ]

@@ -9,6 +9,7 @@ Three rules, applied to everything that reaches a record, report or ledger:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -27,14 +28,15 @@ def is_secret_key(key: object) -> bool:
 
 
 def is_vaulted(value: object) -> bool:
-    """True for a vault-encrypted value (ansible-core 2.19 EncryptedString, older AnsibleVaultEncryptedUnicode),
+    """True for a vault-encrypted value (ansible-core 2.19 EncryptedString, older
+    AnsibleVaultEncryptedUnicode),
     or a decrypted string that still carries its vault tag."""
     name = type(value).__name__
     if name in {"EncryptedString", "AnsibleVaultEncryptedUnicode"}:
         return True
     if isinstance(value, str) and type(value) is not str:
         try:
-            from ansible._internal._datatag._tags import VaultedValue  # noqa: PLC0415
+            from ansible._internal._datatag._tags import VaultedValue
 
             return VaultedValue.is_tagged_on(value)
         except Exception:
@@ -70,22 +72,23 @@ class Redactor:
     def redact(self, value: Any, depth: int = 0) -> Any:
         """A JSON-safe copy of ``value`` with secrets replaced (keys kept, values masked)."""
         if depth > _MAX_DEPTH:
-            return "…"
-        if is_vaulted(value):
-            return PLACEHOLDER
-        if isinstance(value, str):
-            return self.scrub(str(value))
-        if value is None or isinstance(value, bool | int | float):
-            return value
-        if isinstance(value, Mapping):
-            return {
-                str(k): PLACEHOLDER if is_secret_key(k) and v not in (None, "", [], {})
+            result: Any = "…"
+        elif is_vaulted(value):
+            result = PLACEHOLDER
+        elif value is None or isinstance(value, bool | int | float):
+            result = value
+        elif isinstance(value, Mapping):
+            result = {
+                str(k): PLACEHOLDER
+                if is_secret_key(k) and v not in (None, "", [], {})
                 else self.redact(v, depth + 1)
                 for k, v in value.items()
             }
-        if isinstance(value, list | tuple | set | frozenset):
-            return [self.redact(v, depth + 1) for v in value]
-        return self.scrub(str(value))
+        elif isinstance(value, list | tuple | set | frozenset):
+            result = [self.redact(v, depth + 1) for v in value]
+        else:
+            result = self.scrub(str(value))
+        return result
 
 
 def collect_secrets(variables: Any, depth: int = 0) -> set[str]:
@@ -94,10 +97,8 @@ def collect_secrets(variables: Any, depth: int = 0) -> set[str]:
     if depth > _MAX_DEPTH:
         return found
     if is_vaulted(variables):
-        try:
+        with contextlib.suppress(Exception):  # undecryptable: its plain text cannot leak either
             found.add(str(variables))
-        except Exception:
-            pass
         return found
     if isinstance(variables, Mapping):
         for key, value in variables.items():

@@ -107,13 +107,17 @@ class AuditStore:
         """Write the final record and its reports, then append the signed ``end`` (or ``seal``) entry."""
         write_json_atomic(run.record, record)
         render_reports(run, record)
-        return ledger.append(self.root, kind, run.run_id,
-                             {"record": sha256_file(run.record), "events": sha256_file(run.events)},
-                             status=record.get("status"))
+        return ledger.append(
+            self.root,
+            kind,
+            run.run_id,
+            {"record": sha256_file(run.record), "events": sha256_file(run.events)},
+            status=record.get("status"),
+        )
 
 
 def render_reports(run: RunFiles, record: dict[str, Any]) -> dict[str, Path]:
     """HTML, Markdown and JSON reports beside the record (a report failure never loses the record)."""
-    from runner.report import render_run  # noqa: PLC0415 - report layer sits above audit
+    from runner.report import render_run
 
     return render_run(record, run.dir)

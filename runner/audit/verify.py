@@ -1,4 +1,4 @@
-"""`sop audit verify`: the ledger chain, every signature, every record's hash, and runs that never finished."""
+"""`sop audit verify`: ledger chain, signatures, every record's hash, and runs that never finished."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from runner.audit.events import read_events, sha256_bytes, sha256_file
 from runner.audit.record import build_record
 from runner.audit.store import AuditStore, RunFiles
 
-ABORT_REASON = "the run's process ended without closing its record (killed or crashed); sealed by sop audit verify"
+ABORT_REASON = (
+    "the run's process ended without closing its record (killed or crashed); sealed by sop audit verify"
+)
 
 
 @dataclass
@@ -21,10 +23,10 @@ class VerifyResult:
     entries: int = 0
     runs: int = 0
     problems: list[str] = field(default_factory=list)
-    sealed: list[str] = field(default_factory=list)     # aborted runs sealed by this verify
-    running: list[str] = field(default_factory=list)    # runs whose process is still alive
-    aborted: list[str] = field(default_factory=list)    # every aborted run (sealed now or before)
-    head: str | None = None                              # sha256 of the last ledger line
+    sealed: list[str] = field(default_factory=list)  # aborted runs sealed by this verify
+    running: list[str] = field(default_factory=list)  # runs whose process is still alive
+    aborted: list[str] = field(default_factory=list)  # every aborted run (sealed now or before)
+    head: str | None = None  # sha256 of the last ledger line
 
     @property
     def ok(self) -> bool:
@@ -44,7 +46,9 @@ def _process_alive(controller: dict[str, Any]) -> bool:
 def _entry_label(line_no: int, entry: dict[str, Any] | None) -> str:
     if not entry:
         return f"ledger entry at line {line_no}"
-    return f"ledger entry {entry.get('seq')} (line {line_no}, {entry.get('kind')} of run {entry.get('run_id')})"
+    return (
+        f"ledger entry {entry.get('seq')} (line {line_no}, {entry.get('kind')} of run {entry.get('run_id')})"
+    )
 
 
 def _parse_lines(data: bytes, result: VerifyResult) -> list[tuple[bytes, dict[str, Any] | None]]:
@@ -52,7 +56,9 @@ def _parse_lines(data: bytes, result: VerifyResult) -> list[tuple[bytes, dict[st
     if lines and lines[-1] == b"":
         lines.pop()
     elif lines:
-        result.problems.append(f"ledger entry at line {len(lines)}: incomplete last line (altered or truncated)")
+        result.problems.append(
+            f"ledger entry at line {len(lines)}: incomplete last line (altered or truncated)"
+        )
     parsed: list[tuple[bytes, dict[str, Any] | None]] = []
     for raw in lines:
         try:
@@ -63,8 +69,8 @@ def _parse_lines(data: bytes, result: VerifyResult) -> list[tuple[bytes, dict[st
     return parsed
 
 
-def _check_entry(line_no: int, raw: bytes, entry: dict[str, Any] | None, prev: bytes | None,
-                 seqs: list[Any], public: Any) -> str | None:
+def _entry_problem(line_no: int, raw: bytes, entry: dict[str, Any] | None, public: Any) -> str | None:
+    """Form and signature of one line."""
     label = _entry_label(line_no, entry)
     if entry is None:
         return f"{label}: not a JSON entry (altered)"
@@ -72,16 +78,28 @@ def _check_entry(line_no: int, raw: bytes, entry: dict[str, Any] | None, prev: b
         return f"{label}: bytes differ from the signed canonical form (altered)"
     if not ledger.signature_ok(entry, public):
         return f"{label}: signature does not verify (altered or inserted)"
+    return None
+
+
+def _order_problem(line_no: int, entry: dict[str, Any], prev: bytes | None, seqs: list[Any]) -> str | None:
+    """Sequence number and previous-entry hash of one (well-formed, signed) entry."""
     seq = entry.get("seq")
     if seq != line_no:
         if seqs.count(seq) > 1:
-            return f"{label}: entry {seq} appears more than once (inserted duplicate)"
-        if line_no in seqs:
-            return f"ledger entry {line_no} is out of order (line {line_no} holds entry {seq}): reordered"
-        return f"ledger entry {line_no} is missing (line {line_no} holds entry {seq}): deleted"
+            problem = (
+                f"{_entry_label(line_no, entry)}: entry {seq} appears more than once (inserted duplicate)"
+            )
+        elif line_no in seqs:
+            problem = f"ledger entry {line_no} is out of order (line {line_no} holds entry {seq}): reordered"
+        else:
+            problem = f"ledger entry {line_no} is missing (line {line_no} holds entry {seq}): deleted"
+        return problem
     expected_prev = sha256_bytes(prev) if prev is not None else ledger.GENESIS
     if entry.get("prev") != expected_prev:
-        return f"{label}: previous-entry hash does not match (an entry before it was altered or removed)"
+        return (
+            f"{_entry_label(line_no, entry)}: previous-entry hash does not match "
+            f"(an entry before it was altered or removed)"
+        )
     return None
 
 
@@ -117,15 +135,67 @@ def _seal(store: AuditStore, run: RunFiles, result: VerifyResult) -> None:
     result.aborted.append(run.run_id)
 
 
+def _check_ledger(
+    store: AuditStore, parsed: list[tuple[bytes, dict[str, Any] | None]], public: Any, result: VerifyResult
+) -> tuple[set[str], set[str]]:
+    """Walk the chain; stop at the first broken entry. Returns (runs started, runs closed)."""
+    run_ids = set(store.run_ids())
+    seqs = [e.get("seq") if e else None for _, e in parsed]
+    started: set[str] = set()
+    closed: set[str] = set()
+    prev: bytes | None = None
+    for line_no, (raw, entry) in enumerate(parsed, start=1):
+        problem = _entry_problem(line_no, raw, entry, public)
+        if problem is None and entry is not None:
+            problem = _order_problem(line_no, entry, prev, seqs)
+        if problem is None and entry is not None:
+            run_id = str(entry.get("run_id"))
+            if run_id not in run_ids:
+                problem = (
+                    f"{_entry_label(line_no, entry)}: its run directory {store.runs_dir / run_id} is missing"
+                )
+            else:
+                problem = _check_run_files(_entry_label(line_no, entry), entry, store.run(run_id))
+            (started if entry.get("kind") == "start" else closed).add(run_id)
+            if entry.get("kind") != "start" and entry.get("status") == "aborted":
+                result.aborted.append(run_id)
+        if problem:
+            result.problems.append(problem)
+            break
+        prev = raw
+    return started, closed
+
+
+def _check_runs(
+    store: AuditStore, started: set[str], closed: set[str], seal: bool, result: VerifyResult
+) -> None:
+    """Runs on disk: each must be in the ledger; unfinished ones are running or get sealed as aborted."""
+    for run_id in store.run_ids():
+        run = store.run(run_id)
+        if run_id not in started:
+            result.problems.append(
+                f"run {run_id}: has no ledger entry (inserted, or its ledger entries removed)"
+            )
+        elif run_id in closed:
+            continue
+        elif run.record.exists():
+            result.problems.append(
+                f"run {run_id}: its final record exists but its ledger end entry is missing (removed)"
+            )
+        elif seal:
+            _seal(store, run, result)
+        else:
+            result.running.append(run_id)
+
+
 def verify(store: AuditStore, *, seal: bool = True) -> VerifyResult:
     """Check everything; seal runs whose process died (status ``aborted``) unless ``seal`` is False."""
     result = VerifyResult()
     paths = store.ledger_paths
-    run_ids = store.run_ids()
-    result.runs = len(run_ids)
+    result.runs = len(store.run_ids())
     if not paths.ledger.exists():
-        if run_ids:
-            result.problems.append(f"{paths.ledger}: missing, but {len(run_ids)} run(s) are recorded")
+        if result.runs:
+            result.problems.append(f"{paths.ledger}: missing, but {result.runs} run(s) are recorded")
         return result
     try:
         public = ledger.load_public_key(paths)
@@ -134,43 +204,9 @@ def verify(store: AuditStore, *, seal: bool = True) -> VerifyResult:
         return result
     parsed = _parse_lines(paths.ledger.read_bytes(), result)
     result.entries = len(parsed)
-    seqs = [e.get("seq") if e else None for _, e in parsed]
-    started: dict[str, int] = {}
-    closed: set[str] = set()
-    prev: bytes | None = None
-    for line_no, (raw, entry) in enumerate(parsed, start=1):
-        problem = _check_entry(line_no, raw, entry, prev, seqs, public)
-        if problem is None and entry is not None:
-            label = _entry_label(line_no, entry)
-            run_id = str(entry.get("run_id"))
-            if run_id not in run_ids:
-                problem = f"{label}: its run directory {store.runs_dir / run_id} is missing"
-            else:
-                problem = _check_run_files(label, entry, store.run(run_id))
-            if entry.get("kind") == "start":
-                started[run_id] = line_no
-            else:
-                closed.add(run_id)
-                if entry.get("status") == "aborted":
-                    result.aborted.append(run_id)
-        if problem:
-            result.problems.append(problem)
-            break
-        prev = raw
     if parsed:
         result.head = sha256_bytes(parsed[-1][0])
-    if result.problems:
-        return result
-    for run_id in run_ids:
-        run = store.run(run_id)
-        if run_id not in started:
-            result.problems.append(f"run {run_id}: has no ledger entry (inserted, or its ledger entries removed)")
-        elif run_id not in closed:
-            if run.record.exists():
-                result.problems.append(f"run {run_id}: its final record exists but its ledger end entry is "
-                                       f"missing (removed)")
-            elif seal:
-                _seal(store, run, result)
-            else:
-                result.running.append(run_id)
+    started, closed = _check_ledger(store, parsed, public, result)
+    if not result.problems:
+        _check_runs(store, started, closed, seal, result)
     return result

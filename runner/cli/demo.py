@@ -16,17 +16,21 @@ DEMO_PLAYBOOKS = ("health.yml",)
 
 
 @click.command("demo")
-@click.option("--audit-dir", type=click.Path(file_okay=False), help="Audit directory (default: $SOP_AUDIT_DIR "
-              "or audit/ at the repository root).")
+@click.option(
+    "--audit-dir",
+    type=click.Path(file_okay=False),
+    help="Audit directory (default: $SOP_AUDIT_DIR or audit/ at the repository root).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No per-task progress.")
 def command(audit_dir: str | None, quiet: bool) -> None:
     """Run the SOP jobs on the lab and print where the reports are."""
     worst = 0
     for playbook in DEMO_PLAYBOOKS:
         click.secho(f"demo: {playbook}", bold=True)
-        outcome = run_playbook(RunOptions(playbook=PLAYBOOKS / playbook, audit_dir=audit_dir,
-                                          reason=f"sop demo: {playbook}"),
-                               progress=None if quiet else click.echo)
+        outcome = run_playbook(
+            RunOptions(playbook=PLAYBOOKS / playbook, audit_dir=audit_dir, reason=f"sop demo: {playbook}"),
+            progress=None if quiet else click.echo,
+        )
         print_outcome(outcome)
         worst = max(worst, outcome.exit_code)
     raise SystemExit(worst)

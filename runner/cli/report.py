@@ -13,7 +13,9 @@ from runner.report.render import FORMATS
 
 @click.command("report")
 @click.argument("run")
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Formats (default: all).")
+@click.option(
+    "--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Formats (default: all)."
+)
 @click.option("--out", type=click.Path(file_okay=False), help="Write here instead of the run's directory.")
 @AUDIT_DIR_OPTION
 def command(run: str, formats: tuple[str, ...], out: str | None, audit_dir: str | None) -> None:

@@ -66,8 +66,11 @@ def print_outcome(outcome: RunOutcome) -> None:
         for task in play["tasks"]:
             for result in task["results"]:
                 if result["status"] in {"failed", "unreachable"} and not result.get("ignored"):
-                    click.secho(f"  {result['status'].upper()} {result['host']}: {task['name']}: "
-                                f"{result.get('msg', '')}"[:300], fg="red")
+                    click.secho(
+                        f"  {result['status'].upper()} {result['host']}: {task['name']}: "
+                        f"{result.get('msg', '')}"[:300],
+                        fg="red",
+                    )
     if not outcome.record and outcome.output_tail:
         click.echo("\n".join(outcome.output_tail.strip().splitlines()[-25:]), err=True)
     if outcome.record_path:
@@ -78,36 +81,71 @@ def print_outcome(outcome: RunOutcome) -> None:
 
 @click.command("run")
 @click.argument("playbook", type=click.Path(dir_okay=False))
-@click.option("-i", "--inventory", multiple=True, help="Inventory file/dir, or a host list like 'web1,' "
-              "(repeatable; default from ansible.cfg).")
+@click.option(
+    "-i",
+    "--inventory",
+    multiple=True,
+    help="Inventory file/dir, or a host list like 'web1,' (repeatable; default from ansible.cfg).",
+)
 @click.option("-l", "--limit", help="Limit to hosts/groups (ansible pattern).")
 @click.option("-C", "--check", is_flag=True, help="Dry run: change nothing (recorded as check mode).")
 @click.option("-D", "--diff", is_flag=True, help="Show and record differences of changed files.")
-@click.option("-t", "--tags", multiple=True, help="Only tasks with these tags (repeatable or comma separated).")
+@click.option(
+    "-t", "--tags", multiple=True, help="Only tasks with these tags (repeatable or comma separated)."
+)
 @click.option("--skip-tags", multiple=True, help="Skip tasks with these tags.")
-@click.option("-e", "--extra-vars", multiple=True, help="key=value, a JSON/YAML mapping, or @file (repeatable).")
+@click.option(
+    "-e", "--extra-vars", multiple=True, help="key=value, a JSON/YAML mapping, or @file (repeatable)."
+)
 @click.option("--change-ref", help="Change request reference, e.g. CR-2024-017.")
 @click.option("--approved-by", multiple=True, metavar="ROLE=NAME", help="An approval (repeatable).")
 @click.option("--reason", help="Why this run happens (recorded).")
 @click.option("-f", "--forks", type=int, help="Parallel hosts.")
 @click.option("--vault-password-file", type=click.Path(dir_okay=False), help="Vault password file.")
-@click.option("--audit-dir", type=click.Path(file_okay=False), help="Audit directory (default: $SOP_AUDIT_DIR "
-              "or audit/ at the repository root).")
+@click.option(
+    "--audit-dir",
+    type=click.Path(file_okay=False),
+    help="Audit directory (default: $SOP_AUDIT_DIR or audit/ at the repository root).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No per-task progress.")
-def command(playbook: str, inventory: tuple[str, ...], limit: str | None, check: bool, diff: bool,
-            tags: tuple[str, ...], skip_tags: tuple[str, ...], extra_vars: tuple[str, ...],
-            change_ref: str | None, approved_by: tuple[str, ...], reason: str | None, forks: int | None,
-            vault_password_file: str | None, audit_dir: str | None, quiet: bool) -> None:
+def command(  # noqa: PLR0917 - one parameter per click option
+    playbook: str,
+    inventory: tuple[str, ...],
+    limit: str | None,
+    check: bool,
+    diff: bool,
+    tags: tuple[str, ...],
+    skip_tags: tuple[str, ...],
+    extra_vars: tuple[str, ...],
+    change_ref: str | None,
+    approved_by: tuple[str, ...],
+    reason: str | None,
+    forks: int | None,
+    vault_password_file: str | None,
+    audit_dir: str | None,
+    quiet: bool,
+) -> None:
     """Run PLAYBOOK and record it as audit evidence (record, reports, signed ledger entry).
 
     Exit codes: 0 success, 1 aborted/ansible error, 2 usage error, 4 unreachable hosts, 5 refused by a
     safety gate, 7 failed hosts.
     """
     options = RunOptions(
-        playbook=playbook, inventory=list(inventory), limit=limit, check=check, diff=diff, tags=_split(tags),
-        skip_tags=_split(skip_tags), extra_vars=parse_extra_vars(extra_vars), change_ref=change_ref,
-        approvals=parse_approvals(approved_by), reason=reason, audit_dir=audit_dir, forks=forks,
-        vault_password_file=vault_password_file)
+        playbook=playbook,
+        inventory=list(inventory),
+        limit=limit,
+        check=check,
+        diff=diff,
+        tags=_split(tags),
+        skip_tags=_split(skip_tags),
+        extra_vars=parse_extra_vars(extra_vars),
+        change_ref=change_ref,
+        approvals=parse_approvals(approved_by),
+        reason=reason,
+        audit_dir=audit_dir,
+        forks=forks,
+        vault_password_file=vault_password_file,
+    )
     outcome = run_playbook(options, progress=None if quiet else click.echo)
     print_outcome(outcome)
     raise SystemExit(outcome.exit_code)

@@ -44,17 +44,33 @@ def _result_line(play: dict[str, Any], task: dict[str, Any], result: dict[str, A
         status_text = "failed (ignored)"
     else:
         status_text = RESULT_TEXT.get(status, status) + (" + changed" if result.get("changed") else "")
-    return {"play": play.get("name"), "task": task.get("name"), "action": task.get("action"),
-            "host": result["host"], "status": status, "status_text": status_text,
-            "changed": result.get("changed"), "msg": result.get("msg"), "diff": result.get("diff"),
-            "stderr": result.get("stderr"), "evidence": result.get("evidence"),
-            "duration_s": result.get("duration_s"), "items": result.get("items"), "gate": task.get("gate"),
-            "sop_steps": task.get("sop_steps") or [], "iso_controls": task.get("iso_controls") or []}
+    return {
+        "play": play.get("name"),
+        "task": task.get("name"),
+        "action": task.get("action"),
+        "host": result["host"],
+        "status": status,
+        "status_text": status_text,
+        "changed": result.get("changed"),
+        "msg": result.get("msg"),
+        "diff": result.get("diff"),
+        "stderr": result.get("stderr"),
+        "evidence": result.get("evidence"),
+        "duration_s": result.get("duration_s"),
+        "items": result.get("items"),
+        "gate": task.get("gate"),
+        "sop_steps": task.get("sop_steps") or [],
+        "iso_controls": task.get("iso_controls") or [],
+    }
 
 
 def _lines(record: dict[str, Any]) -> list[dict[str, Any]]:
-    return [_result_line(play, task, result)
-            for play in record.get("plays", []) for task in play.get("tasks", []) for result in task["results"]]
+    return [
+        _result_line(play, task, result)
+        for play in record.get("plays", [])
+        for task in play.get("tasks", [])
+        for result in task["results"]
+    ]
 
 
 def _sop_sections(record: dict[str, Any], lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -63,17 +79,33 @@ def _sop_sections(record: dict[str, Any], lines: list[dict[str, Any]]) -> list[d
     for line in lines:
         for step in line["sop_steps"]:
             info = steps.get(step, {})
-            section = sections.setdefault(step, {
-                "id": step, "en": info.get("en") or "(step text not found in policies/sops.yml)",
-                "sop": info.get("sop"), "sop_title": info.get("sop_title"), "controls": {}, "lines": []})
+            section = sections.setdefault(
+                step,
+                {
+                    "id": step,
+                    "en": info.get("en") or "(step text not found in policies/sops.yml)",
+                    "sop": info.get("sop"),
+                    "sop_title": info.get("sop_title"),
+                    "controls": {},
+                    "lines": [],
+                },
+            )
             section["lines"].append(line)
             for cid in line["iso_controls"]:
                 section["controls"][cid] = controls.get(cid, "")
     for section in sections.values():
-        statuses = {ln["status"] for ln in section["lines"] if not (ln["status"] == "failed" and "ignored" in
-                                                                       ln["status_text"])}
-        section["outcome"] = ("not done: failures" if statuses & {"failed", "unreachable"} else
-                              "done" if "ok" in statuses else "skipped")
+        statuses = {
+            ln["status"]
+            for ln in section["lines"]
+            if not (ln["status"] == "failed" and "ignored" in ln["status_text"])
+        }
+        section["outcome"] = (
+            "not done: failures"
+            if statuses & {"failed", "unreachable"}
+            else "done"
+            if "ok" in statuses
+            else "skipped"
+        )
         section["hosts"] = sorted({ln["host"] for ln in section["lines"]})
     return sorted(sections.values(), key=lambda s: (s["sop"] or "", s["id"]))
 
@@ -81,8 +113,9 @@ def _sop_sections(record: dict[str, Any], lines: list[dict[str, Any]]) -> list[d
 def run_model(record: dict[str, Any]) -> dict[str, Any]:
     """Everything the run templates show, derived from the record alone (the record is included as is)."""
     lines = _lines(record)
-    problems = [ln for ln in lines if ln["status"] in {"failed", "unreachable"} and "ignored" not in
-                ln["status_text"]]
+    problems = [
+        ln for ln in lines if ln["status"] in {"failed", "unreachable"} and "ignored" not in ln["status_text"]
+    ]
     operator = record.get("operator") or {}
     playbook = record.get("playbook") or {}
     return {

@@ -20,8 +20,14 @@ FORMATS = ("html", "md", "json")
 @cache
 def _environment(extra_dirs: tuple[str, ...], autoescape: bool) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader([*extra_dirs, str(TEMPLATES)])
-    env = jinja2.Environment(loader=loader, autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.ChainableUndefined, keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.ChainableUndefined,
+        keep_trailing_newline=True,
+    )
     env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
     env.filters["mdcell"] = lambda v: str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
     return env
@@ -35,8 +41,15 @@ def _write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def render(document: dict[str, Any], out_dir: Path, *, template: str = "run", basename: str = "report",
-           formats: Sequence[str] = FORMATS, template_dirs: Iterable[Path] = ()) -> dict[str, Path]:
+def render(
+    document: dict[str, Any],
+    out_dir: Path,
+    *,
+    template: str = "run",
+    basename: str = "report",
+    formats: Sequence[str] = FORMATS,
+    template_dirs: Iterable[Path] = (),
+) -> dict[str, Path]:
     """Write ``<basename>.<fmt>`` for each format; return {format: path}."""
     out_dir.mkdir(parents=True, exist_ok=True)
     dirs = tuple(str(d) for d in template_dirs)
@@ -58,8 +71,9 @@ def render_run(record: dict[str, Any], out_dir: Path, formats: Sequence[str] = F
     return render(run_model(record), out_dir, template="run", formats=formats)
 
 
-def render_text(document: dict[str, Any], *, template: str = "run", fmt: str = "md",
-                template_dirs: Iterable[Path] = ()) -> str:
+def render_text(
+    document: dict[str, Any], *, template: str = "run", fmt: str = "md", template_dirs: Iterable[Path] = ()
+) -> str:
     """One rendering as a string (e.g. Markdown for the terminal)."""
     env = _environment(tuple(str(d) for d in template_dirs), autoescape=fmt == "html")
     return env.get_template(f"{template}.{fmt}.j2").render(doc=document)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -10,30 +12,74 @@ from runner.audit import ledger
 from runner.audit.events import EventLog
 from runner.audit.record import build_record, final_status
 from runner.audit.store import AuditStore, new_run_id
+from runner.paths import REPO_ROOT
 
 
-def fake_run(store: AuditStore, *, hosts: tuple[str, ...] = ("h1", "h2"), failed: str | None = None,
-             finish: bool = True, started: str | None = None) -> str:
+def fake_run(
+    store: AuditStore,
+    *,
+    hosts: tuple[str, ...] = ("h1", "h2"),
+    failed: str | None = None,
+    finish: bool = True,
+    started: str | None = None,
+) -> str:
     """A run written the way the callback writes one (events, start entry, record, end entry)."""
     run_id = new_run_id()
     run = store.run(run_id)
     log = EventLog(run.events)
     events: list[dict[str, Any]] = []
-    header = {"run_id": run_id, "started": started or "2024-05-31T10:00:00.000Z", "entry_point": "test",
-              "operator": {"source": "interactive", "user": "tester"}, "controller": {"host": "nohost", "pid": 1},
-              "playbook": {"path": "/x/p.yml", "sha256": "0" * 64}, "inventory": [], "limit": None,
-              "check": False, "diff": False, "tags": [], "skip_tags": [], "change_ref": "CR-1",
-              "approvals": {"it_manager": "Budi"}, "reason": "test", "extra_vars": {}}
+    header = {
+        "run_id": run_id,
+        "started": started or "2024-05-31T10:00:00.000Z",
+        "entry_point": "test",
+        "operator": {"source": "interactive", "user": "tester"},
+        "controller": {"host": "nohost", "pid": 1},
+        "playbook": {"path": "/x/p.yml", "sha256": "0" * 64},
+        "inventory": [],
+        "limit": None,
+        "check": False,
+        "diff": False,
+        "tags": [],
+        "skip_tags": [],
+        "change_ref": "CR-1",
+        "approvals": {"it_manager": "Budi"},
+        "reason": "test",
+        "extra_vars": {},
+    }
     events.append(log.append("run_start", {"run": header}, flush=True))
     ledger.append(store.root, "start", run_id, {"start_event": log.first_line_sha256 or ""})
     events.append(log.append("play_start", {"play": {"id": "p1", "name": "play", "hosts": "all"}}))
-    events.append(log.append("task_start", {"task": {"id": "t1", "name": "Back up | sop4.1", "action": "command",
-                                                      "tags": ["sop4.1", "iso8.13"], "sop_steps": ["sop4.1"],
-                                                      "iso_controls": ["8.13"]}}, flush=True))
+    events.append(
+        log.append(
+            "task_start",
+            {
+                "task": {
+                    "id": "t1",
+                    "name": "Back up | sop4.1",
+                    "action": "command",
+                    "tags": ["sop4.1", "iso8.13"],
+                    "sop_steps": ["sop4.1"],
+                    "iso_controls": ["8.13"],
+                }
+            },
+            flush=True,
+        )
+    )
     for host in hosts:
         status = "failed" if host == failed else "ok"
-        events.append(log.append("result", {"task_id": "t1", "host": host, "status": status, "changed": True,
-                                            "duration_s": 0.1, "evidence": {"snapshot": "abc"}}))
+        events.append(
+            log.append(
+                "result",
+                {
+                    "task_id": "t1",
+                    "host": host,
+                    "status": status,
+                    "changed": True,
+                    "duration_s": 0.1,
+                    "evidence": {"snapshot": "abc"},
+                },
+            )
+        )
     if not finish:
         log.flush()
         return run_id
@@ -59,3 +105,57 @@ def find_in_artifacts(root: Path, needles: list[str]) -> list[str]:
 
 def load_record(audit_dir: Path, run_id: str) -> dict[str, Any]:
     return json.loads((audit_dir / "runs" / run_id / "record.json").read_text())
+
+
+PLAYBOOKS = Path(__file__).parent / "playbooks"
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
+SOP = VENV_BIN / "sop"
+# Variables a surrounding run could leak into ours.
+_SCRUB = (
+    "SOP_RUN_ID",
+    "SOP_ENTRY_POINT",
+    "SOP_OPERATOR_JSON",
+    "SOP_CHANGE_REF",
+    "SOP_REASON",
+    "SOP_APPROVALS",
+    "SOP_AUDIT_DIR",
+    "ANSIBLE_CALLBACK_PLUGINS",
+    "ANSIBLE_CONFIG",
+    "JOB_ID",
+    "AWX_HOST",
+)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
+    env.update(extra)
+    return env
+
+
+def sop(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SOP), *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or clean_env(),
+        check=False,
+    )
+
+
+def ansible_playbook(
+    playbook: str | Path, inventory: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Plain ansible-playbook from the repo root (ansible.cfg applies), no TTY, like cron or CI."""
+    return subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook), *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env or clean_env(),
+        check=False,
+    )

@@ -8,10 +8,10 @@ import stat
 from pathlib import Path
 
 import pytest
+from audit_helpers import fake_run
 
 from runner.audit import AuditStore, verify
 from runner.audit.events import read_events
-from audit_helpers import fake_run
 
 
 @pytest.fixture
@@ -86,8 +86,10 @@ def test_inserted_entries_are_named(store: AuditStore) -> None:
     forged = json.loads(parts[3])
     forged["status"] = "refused"
     forged["seq"] = 4
-    write(store, [*parts[:3], json.dumps(forged, sort_keys=True, separators=(",", ":")).encode() + b"\n",
-                  *parts[3:]])
+    write(
+        store,
+        [*parts[:3], json.dumps(forged, sort_keys=True, separators=(",", ":")).encode() + b"\n", *parts[3:]],
+    )
     result = verify(store, seal=False)
     assert "line 4" in result.problems[0] and "signature" in result.problems[0], result.problems
 

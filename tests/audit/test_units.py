@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from ansible.parsing.vault import EncryptedString
-
 from audit_helpers import fake_run, load_record
+
 from runner.audit import AuditStore, validate
 from runner.audit.identity import detect_entry_point, detect_operator
 from runner.audit.redact import PLACEHOLDER, Redactor, collect_secrets, is_secret_key
@@ -19,8 +19,19 @@ from runner.errors import ConfigError
 from runner.report import render_run
 
 
-@pytest.mark.parametrize("key", ["password", "db_password", "API_TOKEN", "secret_key", "passphrase",
-                                 "ansible_ssh_private_key_file", "sop_lab_s3_secret_key", "vault_pass"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "password",
+        "db_password",
+        "API_TOKEN",
+        "secret_key",
+        "passphrase",
+        "ansible_ssh_private_key_file",
+        "sop_lab_s3_secret_key",
+        "vault_pass",
+    ],
+)
 def test_secret_keys(key: str) -> None:
     assert is_secret_key(key)
 
@@ -32,16 +43,28 @@ def test_ordinary_keys(key: str) -> None:
 
 def test_redactor_masks_keys_and_scrubs_known_secrets() -> None:
     red = Redactor(["hunter2-xyz"])
-    out = red.redact({"db_password": "hunter2-xyz", "msg": "login with hunter2-xyz ok", "empty_token": "",
-                      "nested": [{"api_key": 1234, "x": ("a", "hunter2-xyz")}]})
-    assert out == {"db_password": PLACEHOLDER, "msg": f"login with {PLACEHOLDER} ok", "empty_token": "",
-                   "nested": [{"api_key": PLACEHOLDER, "x": ["a", PLACEHOLDER]}]}
+    out = red.redact(
+        {
+            "db_password": "hunter2-xyz",
+            "msg": "login with hunter2-xyz ok",
+            "empty_token": "",
+            "nested": [{"api_key": 1234, "x": ("a", "hunter2-xyz")}],
+        }
+    )
+    assert out == {
+        "db_password": PLACEHOLDER,
+        "msg": f"login with {PLACEHOLDER} ok",
+        "empty_token": "",
+        "nested": [{"api_key": PLACEHOLDER, "x": ["a", PLACEHOLDER]}],
+    }
 
 
 def test_vaulted_values_are_collected_and_masked() -> None:
     value = EncryptedString(ciphertext="$ANSIBLE_VAULT;1.1;AES256\n00")
     assert Redactor().redact({"plain": value}) == {"plain": PLACEHOLDER}
-    found = collect_secrets({"a": {"db_password": "s3cr3t!"}, "b": ["x", {"token": "tok-123"}], "c": "visible"})
+    found = collect_secrets(
+        {"a": {"db_password": "s3cr3t!"}, "b": ["x", {"token": "tok-123"}], "c": "visible"}
+    )
     assert found == {"s3cr3t!", "tok-123"}
 
 
@@ -82,8 +105,13 @@ def test_record_valid_and_reports_self_contained(tmp_path: Path) -> None:
 def test_extra_vars_and_approvals_parsing(tmp_path: Path) -> None:
     varfile = tmp_path / "v.yml"
     varfile.write_text("a: 1\nb: [x]\n")
-    assert parse_extra_vars(("x=1 y='two words'", '{"z": true}', f"@{varfile}")) == \
-        {"x": "1", "y": "two words", "z": True, "a": 1, "b": ["x"]}
+    assert parse_extra_vars(("x=1 y='two words'", '{"z": true}', f"@{varfile}")) == {
+        "x": "1",
+        "y": "two words",
+        "z": True,
+        "a": 1,
+        "b": ["x"],
+    }
     with pytest.raises(ConfigError):
         parse_extra_vars(("novalue",))
     assert parse_approvals(("it_manager=Budi", "owner = Sari")) == {"it_manager": "Budi", "owner": "Sari"}
@@ -92,8 +120,12 @@ def test_extra_vars_and_approvals_parsing(tmp_path: Path) -> None:
 
 
 def test_list_filters() -> None:
-    record = {"status": "success", "started": "2024-05-31T10:00:00Z", "hosts": {"h1": {}},
-              "plays": [{"tasks": [{"sop_steps": ["sop4.1"]}]}]}
+    record = {
+        "status": "success",
+        "started": "2024-05-31T10:00:00Z",
+        "hosts": {"h1": {}},
+        "plays": [{"tasks": [{"sop_steps": ["sop4.1"]}]}],
+    }
     day = datetime(2024, 5, 31, tzinfo=UTC)
     assert matches(record, sop="sop4.1", host="h1", status="success", since=day)
     assert matches(record, sop="sop")
