@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -36,8 +37,34 @@ class Device:
         return tuple(s for s in (self.password, self.secret) if s)
 
 
+@functools.cache
+def _vault_lib() -> Any:
+    """Vault secrets as ansible-playbook would get them (ansible.cfg / ANSIBLE_VAULT_* environment)."""
+    from ansible import constants
+    from ansible.cli import CLI
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.parsing.vault import VaultLib
+
+    password_files = [constants.DEFAULT_VAULT_PASSWORD_FILE] if constants.DEFAULT_VAULT_PASSWORD_FILE else []
+    secrets = CLI.setup_vault_secrets(DataLoader(), vault_ids=constants.DEFAULT_VAULT_IDENTITY_LIST,
+                                      vault_password_files=password_files, ask_vault_pass=False)
+    return VaultLib(secrets)
+
+
+def _decrypt(value: Any) -> Any:
+    """``ansible-inventory --list`` prints vaulted values as ``{"__ansible_vault": ciphertext}``."""
+    if isinstance(value, dict) and set(value) == {"__ansible_vault"}:
+        try:
+            return _vault_lib().decrypt(value["__ansible_vault"]).decode()
+        except Exception as exc:
+            raise ConfigError(f"cannot decrypt a vaulted inventory value: {type(exc).__name__}",
+                              hint="set ANSIBLE_VAULT_PASSWORD_FILE or vault_password_file in ansible.cfg") from None
+    return value
+
+
 def _resolve(value: Any, hostvars: Mapping[str, Any], depth: int = 0) -> Any:
-    """Resolve a plain ``{{ var }}`` reference (ansible-inventory does not template)."""
+    """Resolve a plain ``{{ var }}`` reference (ansible-inventory does not template) and vaulted values."""
+    value = _decrypt(value)
     if isinstance(value, str) and depth < 5 and (match := _VAR_REF.match(value.strip())):
         return _resolve(hostvars.get(match.group(1), value), hostvars, depth + 1)
     return value

@@ -35,7 +35,7 @@ def git(store: Path, *args: str) -> str:
 
 
 def device_session(lab: Lab, name: str) -> Any:
-    from netmiko import ConnectHandler  # noqa: PLC0415 - only the lab tests need a live session
+    from netmiko import ConnectHandler
 
     node = next(n for n in lab.devices() if n.name == name)
     return ConnectHandler(device_type=node.spec["device_type"], host="127.0.0.1", port=node.port,

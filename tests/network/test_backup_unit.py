@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,25 @@ def test_inventory_vars_are_required_and_references_resolved() -> None:
     assert "Vaulted-1" not in repr(device)
     with pytest.raises(ConfigError, match="netmiko_device_type"):
         device_from_vars("r2", {"ansible_user": "u", "ansible_password": "p"})
+
+
+def test_vaulted_inventory_credentials_are_decrypted(tmp_path: Path) -> None:
+    venv = Path(sys.executable).parent
+    password_file = tmp_path / "vault-pass"
+    password_file.write_text("unit-vault-pass\n")
+    encrypted = subprocess.run([str(venv / "ansible-vault"), "encrypt_string", "--vault-password-file",
+                                str(password_file), "Vaulted-Device-Pw", "--name", "ansible_password"],
+                               capture_output=True, text=True, check=True).stdout
+    body = "\n".join("          " + line for line in encrypted.splitlines())
+    inventory = tmp_path / "inv.yml"
+    inventory.write_text("all:\n  children:\n    network:\n      hosts:\n        r1:\n"
+                         "          ansible_host: 127.0.0.1\n          ansible_user: netops\n"
+                         f"          netmiko_device_type: cisco_ios\n{body}\n")
+    code = ("from runner.network.devices import load_devices; "
+            f"print(load_devices({str(inventory)!r})[0].password == 'Vaulted-Device-Pw')")
+    env = {**os.environ, "ANSIBLE_VAULT_PASSWORD_FILE": str(password_file)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert result.stdout.strip() == "True", result.stderr[-500:]
+    env.pop("ANSIBLE_VAULT_PASSWORD_FILE")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode != 0 and "Vaulted-Device-Pw" not in result.stdout + result.stderr
