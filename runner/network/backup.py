@@ -53,7 +53,12 @@ class BackupResult:
         ok = len(self.devices) - len(self.failed)
         failed = ", ".join(f"{n} ({self.devices[n]['error_kind']})" for n in self.failed) or "none"
         return (f"network backup {self.run_id}: {self.status} - {ok}/{len(self.devices)} devices backed up, "
-                f"changed: {', '.join(self.changed) or 'none'}; failed: {failed}; commit {self.commit}")
+                f"changed: {_names(self.changed)}; failed: {failed}; commit {self.commit}")
+
+
+def _names(names: Sequence[str], limit: int = 10) -> str:
+    shown = ", ".join(names[:limit]) or "none"
+    return f"{shown} (+{len(names) - limit} more)" if len(names) > limit else shown
 
 
 def default_run_id() -> str:
@@ -80,17 +85,14 @@ def _record(store: ConfigStore, device: Device, fetched: Fetch) -> dict[str, Any
 
 
 def _diffs(store: ConfigStore, ok_devices: Sequence[str]) -> dict[str, str]:
+    tracked, staged = store.tracked(), store.staged_diffs()
     diffs = {}
     for name in ok_devices:
         parts = []
         for kind in KINDS:
-            if store.is_new(name, kind):
-                if store.file(name, kind).exists():
-                    parts.append(f"(first backup of {kind}/{name}.cfg)")
-                continue
-            diff = store.staged_diff(name, kind)
-            if diff:
-                parts.append(diff)
+            path = f"{kind}/{name}.cfg"
+            if path in staged:
+                parts.append(staged[path] if path in tracked else f"(first backup of {path})")
         if parts:
             diffs[name] = _trim("\n".join(parts))
     return diffs
@@ -123,7 +125,7 @@ def run_backup(devices: Sequence[Device], store_path: Path | str = DEFAULT_STORE
     status = "ok" if not failed else ("partial" if ok else "failed")
     changed = sorted(diffs)
     message = (f"network backup run {run_id}: {status}; {len(ok)}/{len(records)} backed up; "
-               f"changed: {', '.join(changed) or 'none'}; failed: {', '.join(failed) or 'none'}")
+               f"changed: {_names(changed)}; failed: {', '.join(failed) or 'none'}")
     commit = store.commit(message)
     for name, record in records.items():
         record["changed"] = name in diffs

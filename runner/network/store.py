@@ -52,12 +52,21 @@ class ConfigStore:
     def stage(self) -> None:
         self.git("add", "-A", "--", *KINDS)
 
-    def is_new(self, device: str, kind: str) -> bool:
-        rel = f"{kind}/{device}.cfg"
-        return not self.git("ls-tree", "--name-only", "HEAD", "--", rel).strip()
+    def tracked(self) -> set[str]:
+        """Paths committed at HEAD (one git call for the whole run)."""
+        return set(self.git("ls-tree", "-r", "--name-only", "HEAD").splitlines())
 
-    def staged_diff(self, device: str, kind: str) -> str:
-        return self.git("diff", "--cached", "--no-color", "-U3", "--", f"{kind}/{device}.cfg")
+    def staged_diffs(self) -> dict[str, str]:
+        """Unified diff of everything staged, split per path (one git call for the whole run)."""
+        diffs: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        for line in self.git("diff", "--cached", "--no-color", "-U3").splitlines():
+            if line.startswith("diff --git a/"):
+                path = line.split(" b/", 1)[1]
+                current = diffs.setdefault(path, [])
+            if current is not None:
+                current.append(line)
+        return {path: "\n".join(lines) + "\n" for path, lines in diffs.items()}
 
     def commit(self, message: str) -> str:
         """Commit what is staged (an empty commit when nothing changed: every run leaves its mark)."""
