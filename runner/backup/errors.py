@@ -60,7 +60,10 @@ _RULES: list[tuple[re.Pattern[str], type[ResticError], str]] = [
 
 
 def classify(repository: str, returncode: int, stderr: str) -> ResticError:
-    """The most specific error for a failed restic call (unreachable wins over 'missing': both print 'config')."""
+    """The most specific error for a failed restic call.
+
+    Unreachable wins over 'missing': both print "unable to open config file".
+    """
     detail = _last_fatal_line(stderr)
     for pattern, error, hint in _RULES:
         if pattern.search(stderr):

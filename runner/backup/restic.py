@@ -137,7 +137,8 @@ class Restic:
             args.append("--verify")
         return self.call(*args)
 
-    def forget(self, *, keep_daily: int, keep_weekly: int, keep_monthly: int, prune: bool = True) -> CallResult:
+    def forget(self, *, keep_daily: int, keep_weekly: int, keep_monthly: int,
+               prune: bool = True) -> CallResult:
         args = ["forget", "--keep-daily", str(keep_daily), "--keep-weekly", str(keep_weekly),
                 "--keep-monthly", str(keep_monthly)]
         if prune:
