@@ -98,6 +98,8 @@ class Lab:
         started = time.monotonic()
         podman.preflight()
         image = ensure_image(self.progress)
+        if not (self.state_dir / "state.json").exists():
+            self._remove_orphans()
         self._ensure_state()
         self._ensure_network()
         for node in self.nodes():
@@ -113,10 +115,7 @@ class Lab:
 
     def down(self) -> None:
         podman.preflight()
-        for info in podman.containers(f"{LABEL}={self.name}"):
-            podman.podman("rm", "-f", "-t", "2", info["Id"])
-        if podman.exists("network", self.network):
-            podman.podman("network", "rm", "-f", self.network)
+        self._remove_orphans()
         self.inventory_path.unlink(missing_ok=True)
         if self.state_dir.exists():
             execute.run(["rm", "-rf", str(self.state_dir)])
@@ -151,6 +150,14 @@ class Lab:
         self._write_known_hosts()
 
     # --- internals ----------------------------------------------------------------------------------------
+    def _remove_orphans(self) -> None:
+        """Remove this lab's containers and network. Also used when they outlive their state directory (another
+        checkout, a deleted .lab/): their keys and secrets are gone, so they cannot be reused."""
+        for info in podman.containers(f"{LABEL}={self.name}"):
+            podman.podman("rm", "-f", "-t", "2", info["Id"])
+        if podman.exists("network", self.network):
+            podman.podman("network", "rm", "-f", self.network)
+
     def _ensure_state(self) -> None:
         (self.state_dir / "ssh").mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.state_dir, 0o700)

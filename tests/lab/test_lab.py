@@ -13,6 +13,7 @@ from netmiko import ConnectHandler
 
 from runner.lab import Lab
 from runner.lab import podman as lab_podman
+from runner.network.collect import PLATFORM_OPTIONS
 from runner.paths import REPO_ROOT
 
 pytestmark = pytest.mark.lab
@@ -81,7 +82,7 @@ def test_netmiko_reaches_every_device(lab: Lab) -> None:
         conn = ConnectHandler(device_type=device["netmiko_device_type"], host=device["ansible_host"],
                               port=device["ansible_port"], username=creds["ansible_user"],
                               password=creds["ansible_password"], secret=creds["ansible_become_password"],
-                              timeout=10)
+                              timeout=10, **PLATFORM_OPTIONS.get(device["netmiko_device_type"], {}))
         try:
             conn.enable()
             assert conn.check_enable_mode(), name
@@ -125,9 +126,16 @@ def test_status_reports_every_node(lab: Lab) -> None:
     assert all(r["state"] == "running" for r in rows)
 
 
-def test_down_leaves_nothing_behind() -> None:
+def test_lost_state_is_rebuilt_then_down_leaves_nothing_behind() -> None:
     scratch = Lab("labdown", progress=lambda _msg: None)
     scratch.up()
+    # A fresh checkout (or a deleted .lab/) must not reuse containers whose SSH key and secrets are gone.
+    subprocess.run(["rm", "-rf", str(scratch.state_dir)], check=True)
+    scratch.up()
+    ping = subprocess.run([str(REPO_ROOT / ".venv/bin/ansible"), "stg-app1", "-i", str(scratch.inventory_path),
+                           "-m", "ansible.builtin.ping"], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert ping.returncode == 0, ping.stdout + ping.stderr
     ids = [c["Id"] for c in lab_podman.containers(f"io.sop-as-code.lab={scratch.name}")]
     assert len(ids) == len(scratch.nodes())
     scratch.down()
