@@ -117,4 +117,8 @@ def load_devices(inventory: str | None, limit: str | None = None, group: str = D
     data = json.loads(result.stdout)
     hostvars = data.get("_meta", {}).get("hostvars", {})
     names = sorted(_group_hosts(data, group))
+    if not names:
+        raise ConfigError(f"inventory {inventory or '(ansible.cfg default)'}: no hosts in group {group!r}"
+                          + (f" matching --limit {limit}" if limit else ""),
+                          hint="check the path (-i) and that network devices are in the 'network' group")
     return [device_from_vars(name, hostvars.get(name, {})) for name in names]

@@ -12,7 +12,7 @@ import pytest
 from runner.errors import ConfigError
 from runner.network import backup as backup_mod
 from runner.network.collect import Fetch, classify, clean
-from runner.network.devices import Device, device_from_vars
+from runner.network.devices import Device, device_from_vars, load_devices
 
 DEVICES = [Device("sw1", "127.0.0.1", 1, "cisco_ios", "u", "Pw-Secret-1", "En-Secret-1"),
            Device("sw2", "127.0.0.1", 2, "arista_eos", "u", "Pw-Secret-1", "En-Secret-1")]
@@ -122,3 +122,10 @@ def test_vaulted_inventory_credentials_are_decrypted(tmp_path: Path) -> None:
     env.pop("ANSIBLE_VAULT_PASSWORD_FILE")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     assert result.returncode != 0 and "Vaulted-Device-Pw" not in result.stdout + result.stderr
+
+
+def test_inventory_without_network_devices_is_a_clear_error(tmp_path: Path) -> None:
+    inventory = tmp_path / "inv.yml"
+    inventory.write_text("all:\n  hosts:\n    web1: {ansible_host: 127.0.0.1}\n")
+    with pytest.raises(ConfigError, match="no hosts in group 'network'"):
+        load_devices(str(inventory))
