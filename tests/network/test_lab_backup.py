@@ -7,8 +7,10 @@ from pathlib import Path
 import yaml
 from network_helpers import configure, evidence, git, run
 
+from runner.ansible_run import RunOptions, run_playbook
 from runner.lab import Lab
 from runner.network.drift import cli_check
+from runner.paths import REPO_ROOT
 
 VENDORS = {"cisco_ios", "arista_eos", "dell_os6", "dell_powerconnect", "brocade_fastiron"}
 
@@ -88,3 +90,16 @@ def test_golden_config_drift_is_reported_with_the_lines(lab: Lab, tmp_path: Path
     assert "missing   [ntp] ntp server 169.254.1.123" in out
     assert "forbidden [snmp_no_public] snmp-server community <removed> RO" in out
     assert list((tmp_path / "network-drift").glob("*.json"))
+
+
+def test_check_mode_stores_nothing_and_limit_selects_devices(lab: Lab, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    options = {"playbook": str(REPO_ROOT / "playbooks" / "network_backup.yml"),
+               "inventory": [str(lab.inventory_path)], "audit_dir": tmp_path / "audit",
+               "extra_vars": {"network_backup_store": str(store)}}
+    dry = run_playbook(RunOptions(**options, check=True))
+    assert dry.exit_code == 0, dry.output_tail
+    assert not store.exists()
+    limited = run_playbook(RunOptions(**options, limit="dist-sw2,acc-sw5"))
+    assert limited.exit_code == 0, limited.output_tail
+    assert sorted(p.stem for p in (store / "running").glob("*.cfg")) == ["acc-sw5", "dist-sw2"]
