@@ -70,15 +70,27 @@ def _merge(findings: list[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
+_SERVER_ACTIONS = (  # finding prefix (sop_server_health) -> recommended action
+    ("disk", "free space (logs, old backups, package cache) or extend the volume"),
+    ("memory", "find the process using the memory; restart a leaking service in a quiet hour"),
+    ("load", "check the busiest processes (top); move or reschedule batch work"),
+    ("failed unit", "systemctl status / journalctl -u the unit, fix and restart it"),
+    ("certificate", "renew the certificate before it expires and reload the service using it"),
+)
+
+
+def _server_action(problems: Sequence[str]) -> str:
+    actions = [action for prefix, action in _SERVER_ACTIONS if any(p.startswith(prefix) for p in problems)]
+    return "; ".join(actions) or "investigate in the weekly maintenance"
+
+
 def _server_findings(health: Mapping[str, Mapping[str, Any]]) -> list[Finding]:
     findings = []
     for host, evidence in sorted(health.items()):
         problems = evidence.get("findings") or []
         if problems:
             findings.append(Finding("server", [host], f"{host}: " + "; ".join(problems),
-                                    f"fix {host} today (free disk, restart failed units, renew "
-                                    "certificates); "
-                                    "weekly maintenance if not urgent", "warning"))
+                                    _server_action(problems), "warning"))
     return findings
 
 

@@ -68,3 +68,5 @@ def test_slow_probe_and_unhealthy_server_only_degrade() -> None:
     assert diagnosis.status == "degraded"
     assert {f.domain for f in diagnosis.findings} == {"isp", "server"}
     assert "prod-db1: disk / 97.0% used" in diagnosis.summary
+    server = next(f for f in diagnosis.findings if f.domain == "server")
+    assert server.action.startswith("free space")
