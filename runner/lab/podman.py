@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -16,14 +17,20 @@ CONTAINERS_CONF = Path(__file__).with_name("assets") / "containers.conf"
 ENV = {"CONTAINERS_CONF": str(CONTAINERS_CONF)}
 
 
-def preflight() -> None:
-    import os
+MIN_INOTIFY_INSTANCES = 1024  # each systemd container holds several; Debian's default 128 stalls ~30 containers
 
+
+def preflight() -> None:
     if os.geteuid() != 0:
         raise LabError("the lab needs root (rootful podman, loop devices)", hint="sudo sop lab up")
     if shutil.which("podman") is None:
         raise LabError("podman is not installed",
                        hint="./bootstrap setup  (or: apt-get install -y podman runc slirp4netns uidmap)")
+    limit = int(Path("/proc/sys/fs/inotify/max_user_instances").read_text())
+    if limit < MIN_INOTIFY_INSTANCES:
+        raise LabError(f"fs.inotify.max_user_instances is {limit}: systemd in lab hosts stalls at boot below "
+                       f"{MIN_INOTIFY_INSTANCES}",
+                       hint="./bootstrap setup  (or: sysctl -w fs.inotify.max_user_instances=8192)")
 
 
 def podman(*args: str, check: bool = True, timeout: float = 300, input_text: str | None = None,
