@@ -30,13 +30,15 @@ options:
 """
 
 
-def _default_spec() -> dict[str, Any]:
-    """Standalone use (ansible-playbook playbooks/check.yml): the catalogue and default waivers."""
-    from runner.policy.catalogue import load_catalogue  # noqa: PLC0415 - controller-side import
-    from runner.policy.waivers import default_waiver_files, load_waivers  # noqa: PLC0415
+def _default_spec(inventory_dir: str | None) -> dict[str, Any]:
+    """Standalone use (ansible-playbook playbooks/check.yml): the catalogue, policies/waivers.yml and the
+    waivers.yml beside the host's inventory."""
+    from runner.policy.catalogue import load_catalogue
+    from runner.policy.waivers import default_waiver_files, load_waivers
 
     catalogue = load_catalogue()
-    waivers = load_waivers(default_waiver_files(None), set(catalogue.controls))
+    inventory = Path(inventory_dir) if inventory_dir else None
+    waivers = load_waivers(default_waiver_files(inventory), set(catalogue.controls))
     return {
         "controls": [c.to_dict() for c in catalogue.controls.values()],
         "waivers": [w.to_dict() for w in waivers],
@@ -68,17 +70,15 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        from runner.check.evaluate import evaluate_host, probe_request  # noqa: PLC0415
+        from runner.check.evaluate import evaluate_host, probe_request
 
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         spec_path = self._task.args.get("spec")
-        spec = json.loads(Path(spec_path).read_text()) if spec_path else _default_spec()
+        spec = json.loads(Path(spec_path).read_text()) if spec_path else _default_spec(task_vars.get("inventory_dir"))
         host = task_vars["inventory_hostname"]
         groups = list(task_vars.get("group_names", []))
-        applicable = [
-            c for c in spec["controls"] if "all" in c["applies_to"] or set(c["applies_to"]) & set(groups)
-        ]
+        applicable = [c for c in spec["controls"] if "all" in c["applies_to"] or set(c["applies_to"]) & set(groups)]
         probe = self._execute_module(
             module_name="sop_baseline_probe", module_args=probe_request(applicable), task_vars=task_vars
         )

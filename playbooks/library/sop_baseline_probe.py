@@ -27,7 +27,8 @@ description:
 options:
   files: {description: Globs of files to read, type: list, elements: str, default: []}
   paths: {description: Globs whose existence is reported, type: list, elements: str, default: []}
-  packages: {description: Debian packages whose install state is reported, type: list, elements: str, default: []}
+  packages: {description: Debian packages whose install state is reported, type: list, elements: str,
+             default: []}
   units: {description: systemd units whose state is reported, type: list, elements: str, default: []}
   groups: {description: Groups whose members are reported (with sshd -T for each member), type: list,
            elements: str, default: []}
@@ -37,7 +38,8 @@ options:
                 elements: str, default: []}
   apt: {description: Report pending updates (simulation), index age, apt-config and the last patch run,
         type: bool, default: false}
-  kernel_modules: {description: Module names looked up in /proc/modules, type: list, elements: str, default: []}
+  kernel_modules: {description: Module names looked up in /proc/modules, type: list, elements: str,
+                   default: []}
 author: sop-as-code
 """
 
@@ -131,24 +133,18 @@ def clamav_db(directory):
     return out
 
 
+# Simulation without the lock and without writing apt's binary caches (pkgcache.bin) to /var/cache/apt.
+READ_ONLY_APT = (
+    "-o", "Debug::NoLocking=1", "-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache=",
+    "-o", "APT::Get::Show-User-Simulation-Note=0",
+)  # fmt: skip
 SIM_LINE = re.compile(r"^Inst (\S+) \[([^\]]*)\] \((\S+) (.*?) \[[^\]]*\]\)")
 
 
 def apt_facts():
     lists = [p for p in glob.glob("/var/lib/apt/lists/*_Packages") if os.path.isfile(p)]
     facts = {"index_mtime": max((os.path.getmtime(p) for p in lists), default=None), "pending": []}
-    rc, stdout, stderr = run(
-        [
-            "apt-get",
-            "-s",
-            "-o",
-            "Debug::NoLocking=1",
-            "-o",
-            "APT::Get::Show-User-Simulation-Note=0",
-            "dist-upgrade",
-        ],
-        timeout=120,
-    )
+    rc, stdout, stderr = run(["apt-get", "-s", *READ_ONLY_APT, "dist-upgrade"], timeout=120)
     facts["simulation_rc"] = rc
     if rc != 0:
         facts["simulation_error"] = stderr.strip()[-500:]
@@ -163,14 +159,14 @@ def apt_facts():
                     "origin": match.group(4),
                 }
             )
-    rc, stdout, _ = run(["apt-config", "dump"])
+    rc, stdout, _ = run(["apt-config", *READ_ONLY_APT, "dump"])
     facts["apt_config"] = stdout if rc == 0 else ""
     facts["last_patch_run"] = last_patch_run()
     return facts
 
 
 def last_patch_run():
-    """Epoch of the newest apt history entry that upgraded packages (apt, unattended-upgrades, Ansible apt)."""
+    """Epoch of the newest apt history entry that upgraded packages (apt, unattended-upgrades, Ansible)."""
     newest = None
     for path in glob.glob("/var/log/apt/history.log*"):
         if path.endswith(".gz"):

@@ -82,8 +82,8 @@ def default_inventory() -> Path:
 
 def target_hosts(inventory: Path, limit: str | None) -> dict[str, list[str]]:
     """Hosts of the `linux` group after --limit, with their groups (ansible's own inventory parser)."""
-    from ansible.inventory.manager import InventoryManager  # noqa: PLC0415 - heavy, only here
-    from ansible.parsing.dataloader import DataLoader  # noqa: PLC0415
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
 
     if not inventory.exists():
         raise ConfigError(
@@ -152,7 +152,7 @@ def _collect(
 ) -> dict[str, Any]:
     """Run the collection play through the runner API (recorded in the audit ledger) or plain ansible."""
     try:
-        from runner.ansible_run import RunOptions, run_playbook  # noqa: PLC0415
+        from runner.ansible_run import RunOptions, run_playbook
     except ImportError:
         return _collect_plain(inventory, options, extra_vars)
     outcome = run_playbook(
@@ -221,7 +221,7 @@ def _gather(
 
 
 def write_reports(result: CheckResult, audit_dir: Path | None) -> dict[str, Path]:
-    from runner.check.report import render_reports  # noqa: PLC0415
+    from runner.check.report import render_reports
 
     target = resolve_audit_dir(audit_dir) / "checks" / result.check_id
     result.report_paths = render_reports(result.to_dict(), target)

@@ -89,8 +89,10 @@ def as_int(value: Any) -> int | None:
 
 def unit_ok(facts: Facts, unit: str, need_enabled: bool = True) -> tuple[bool, str]:
     info = facts.get("units", {}).get(unit, {})
-    if "error" in info or info.get("LoadState") != "loaded":
+    if "error" in info or info.get("LoadState") in (None, "not-found"):
         return False, f"{unit} not installed"
+    if info.get("LoadState") != "loaded":
+        return False, f"{unit} {info.get('LoadState')}"
     state = f"{unit} {info.get('ActiveState')}/{info.get('UnitFileState')}"
     enabled = info.get("UnitFileState") in ("enabled", "enabled-runtime", "static", "alias", "indirect")
     return info.get("ActiveState") == "active" and (enabled or not need_enabled), state

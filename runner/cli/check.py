@@ -51,13 +51,13 @@ def command(
 ) -> None:
     """Audit hosts against the security baseline without changing anything."""
     if network:
-        from runner.network.drift import cli_check  # noqa: PLC0415 - issue 6, loaded only when asked
+        from runner.network.drift import cli_check
 
         cli_check(inventory, limit, audit_dir)
         return
     if no_waivers and waiver_files:
         raise ConfigError("--no-waivers and --waivers exclude each other")
-    from runner.check.engine import CheckOptions, run_check, write_reports  # noqa: PLC0415
+    from runner.check.engine import CheckOptions, run_check, write_reports
 
     options = CheckOptions(
         inventory=inventory,
