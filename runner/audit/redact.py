@@ -17,8 +17,10 @@ from typing import Any
 PLACEHOLDER = "********"
 SECRET_KEY = re.compile(r"(?i)(pass(word|wd|phrase)?|secret|token|key|credential|private)")
 # Keys that match SECRET_KEY but name no secret (their values are kept).
-_NOT_SECRET_KEYS = frozenset({"key_checking", "keys", "monkey", "sop_evidence", "host_key_checking"})
-MIN_SECRET_LEN = 3
+_NOT_SECRET_KEYS = frozenset({"keys", "sop_evidence", "host_key_checking", "ansible_host_key_checking"})
+MIN_SECRET_LEN = 4
+# Values too common to scrub from free text (they are still masked under a secret-looking key).
+_NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "none", "null"})
 _MAX_DEPTH = 12
 
 
@@ -53,7 +55,10 @@ class Redactor:
         self.add_secrets(secrets)
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
-        new = {str(s) for s in secrets if s is not None and len(str(s)) >= MIN_SECRET_LEN} - self._secrets
+        new = {
+            str(s) for s in secrets
+            if s is not None and len(str(s)) >= MIN_SECRET_LEN and str(s).lower() not in _NOT_SECRET_VALUES
+        } - self._secrets
         if new:
             self._secrets |= new
             ordered = sorted(self._secrets, key=len, reverse=True)

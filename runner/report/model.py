@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from functools import cache
 from typing import Any
 
@@ -38,6 +39,25 @@ def _policy() -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     return steps, controls
 
 
+def diff_text(diff: Any) -> str | None:
+    """A module's diff (before/after, or prepared text) as unified-diff text; None when there is none."""
+    if not diff:
+        return None
+    parts: list[str] = []
+    for item in diff if isinstance(diff, list) else [diff]:
+        if not isinstance(item, dict):
+            parts.append(str(item))
+        elif isinstance(item.get("prepared"), str):
+            parts.append(item["prepared"])
+        elif "before" in item or "after" in item:
+            before, after = str(item.get("before") or ""), str(item.get("after") or "")
+            parts.append("".join(difflib.unified_diff(
+                before.splitlines(keepends=True), after.splitlines(keepends=True),
+                fromfile=str(item.get("before_header") or "before"), tofile=str(item.get("after_header") or "after"))))
+    text = "\n".join(p.rstrip("\n") for p in parts if p)
+    return text or None
+
+
 def _result_line(play: dict[str, Any], task: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
     status = result["status"]
     if result.get("ignored"):
@@ -52,8 +72,8 @@ def _result_line(play: dict[str, Any], task: dict[str, Any], result: dict[str, A
         "status": status,
         "status_text": status_text,
         "changed": result.get("changed"),
-        "msg": result.get("msg"),
-        "diff": result.get("diff"),
+        "msg": _plain_msg(result.get("msg")),
+        "diff": diff_text(result.get("diff")),
         "stderr": result.get("stderr"),
         "evidence": result.get("evidence"),
         "duration_s": result.get("duration_s"),
@@ -62,6 +82,10 @@ def _result_line(play: dict[str, Any], task: dict[str, Any], result: dict[str, A
         "sop_steps": task.get("sop_steps") or [],
         "iso_controls": task.get("iso_controls") or [],
     }
+
+
+def _plain_msg(msg: Any) -> Any:
+    return "not applicable here (its condition was not met)" if msg == "Conditional result was False" else msg
 
 
 def _lines(record: dict[str, Any]) -> list[dict[str, Any]]:
