@@ -5,7 +5,7 @@
 Uses the project's restic wrapper (runner/backup/restic.py) with the controller's restic 0.14 against a
 local directory repository (the baseline) and an S3 repository on a moto server started here on a free
 127.0.0.1 port (the lab's "cloud"). Prints each phase's seconds and the cloud/local ratio. No assertions on
-timings.
+timings. Backups are timed once (each changes the repository); verification phases are the median of 3.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import random
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from runner.paths import REPO_ROOT
 
 BIG_FILE_MB = 2
 SMALL_FILES = 500
+REPEAT = 3  # read-only verification phases: median of 3 runs
 
 
 def generate(root: Path, megabytes: int) -> tuple[int, int]:
@@ -76,16 +78,20 @@ def moto_server() -> Iterator[str]:
 
 
 def make_bucket(endpoint: str, key: str, secret: str) -> None:
-    import boto3  # noqa: PLC0415 - test extra only
+    import boto3  # test extra only
 
     boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
                  region_name="us-east-1").create_bucket(Bucket="bench")
 
 
-def timed(action: Callable[[], object]) -> float:
-    started = time.monotonic()
-    action()
-    return time.monotonic() - started
+def timed(action: Callable[[], object], repeat: int = 1) -> float:
+    """Seconds of one run of ``action``, or the median of ``repeat`` runs (for repeatable read-only phases)."""
+    samples = []
+    for _ in range(repeat):
+        started = time.monotonic()
+        action()
+        samples.append(time.monotonic() - started)
+    return statistics.median(samples)
 
 
 def sha256(path: Path) -> str:
@@ -94,8 +100,8 @@ def sha256(path: Path) -> str:
 
 def verify(client: Restic, data: Path, scratch: Path, sample: list[Path]) -> dict[str, float]:
     """What backup_verify.yml does: snapshots (age), check --read-data-subset=10%, sample restore + hashes."""
-    times = {"snapshots": timed(lambda: client.snapshots(tags=["sop"]))}
-    times["check 10%"] = timed(lambda: client.check("10%"))
+    times = {"snapshots": timed(lambda: client.snapshots(tags=["sop"]), REPEAT)}
+    times["check 10%"] = timed(lambda: client.check("10%"), REPEAT)
     includes = [str(p) for p in sample]
 
     def restore_and_hash() -> None:
@@ -103,7 +109,7 @@ def verify(client: Restic, data: Path, scratch: Path, sample: list[Path]) -> dic
         for path in sample:
             assert sha256(scratch / str(path).lstrip("/")) == sha256(path), path
 
-    times["sample restore+hash"] = timed(restore_and_hash)
+    times["sample restore+hash"] = timed(restore_and_hash, REPEAT)
     return times
 
 
