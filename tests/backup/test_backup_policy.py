@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import yaml
 
 from runner.backup.policy import DEFAULT_PATH, load_backup_policy, validate_backup_policy
 from runner.errors import PolicyError
+from runner.paths import REPO_ROOT
 
 
 def test_shipped_policy_loads() -> None:
@@ -49,3 +51,18 @@ def test_missing_section_and_unreadable_file(tmp_path: Path) -> None:
     broken.write_text("backup_policy: [unclosed\n")
     with pytest.raises(PolicyError, match=str(broken)):
         load_backup_policy(broken)
+
+
+def test_playbook_fails_on_a_bad_policy_naming_the_file(tmp_path: Path) -> None:
+    """The sop_backup_policy action validates at load: the play stops before touching a host."""
+    bad = tmp_path / "backup.yml"
+    bad.write_text("backup_policy:\n  retention: {keep_daily: -1}\n")
+    result = subprocess.run(
+        [str(REPO_ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+         "playbooks/backup_verify.yml", "-e", "backup_hosts=localhost", "-e", f"backup_policy_file={bad}"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode != 0
+    out = " ".join(result.stdout.split())
+    assert f"{bad}: invalid backup policy" in out
+    assert "retention.keep_daily" in out
+    assert "Verify every repository" not in out
