@@ -12,7 +12,7 @@ from runner.ansible_run import RunOptions, run_playbook
 from runner.cli.run import print_outcome
 from runner.paths import PLAYBOOKS
 
-DEMO_PLAYBOOKS = ("health.yml",)
+DEMO_PLAYBOOKS = ("inventory.yml",)
 
 
 @click.command("demo")

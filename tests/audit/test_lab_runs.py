@@ -125,6 +125,8 @@ def test_exit_codes_and_tampering_via_cli(lab_inventory: Path, audit_dir: Path) 
     refused = sop("run", str(PLAYBOOKS / "gate.yml"), *base)
     assert refused.returncode == 5, refused.stdout + refused.stderr
     assert "REFUSED" in refused.stdout and "restore needs an approval" in refused.stdout
+    tagged = sop("run", str(PLAYBOOKS / "gate.yml"), *base, "--tags", "sop4.3")  # --tags cannot skip a gate
+    assert tagged.returncode == 5, tagged.stdout + tagged.stderr
     approved = sop("run", str(PLAYBOOKS / "gate.yml"), *base, "-e", "sop_approved=true")
     assert approved.returncode == 0, approved.stdout
     unreachable = sop(
@@ -141,7 +143,8 @@ def test_exit_codes_and_tampering_via_cli(lab_inventory: Path, audit_dir: Path) 
     assert unreachable.returncode == 4, unreachable.stdout + unreachable.stderr
     store = AuditStore(audit_dir)
     records = [store.load(store.run(r)) for r in store.run_ids()]
-    assert [r["status"] for r in records] == ["failed", "refused", "success", "unreachable"]
+    assert [r["status"] for r in records] == ["failed", "refused", "refused", "success", "unreachable"]
+    assert records[2]["tags"] == ["sop4.3"]
     fail_rec, gate_rec = records[0], records[1]
     ignored = results(fail_rec, "Ignored failure")  # stg-app1 stopped at its failure
     assert [(r["host"], r["ignored"]) for r in ignored] == [("ws-lt01", True)]

@@ -133,3 +133,10 @@ def test_list_filters() -> None:
     assert not matches(record, host="h2")
     assert not matches(record, status="failed")
     assert not matches(record, until=day)
+
+
+def test_demo_playbooks_exist() -> None:
+    from runner.cli.demo import DEMO_PLAYBOOKS
+    from runner.paths import PLAYBOOKS
+
+    assert DEMO_PLAYBOOKS and all((PLAYBOOKS / p).is_file() for p in DEMO_PLAYBOOKS), DEMO_PLAYBOOKS
