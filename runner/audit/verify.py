@@ -34,8 +34,10 @@ class VerifyResult:
 
 
 def _process_alive(controller: dict[str, Any]) -> bool:
+    """True while the run's ansible process may still be running. A run started on another controller (a
+    shared audit dir) counts as alive: only a verify on that host can tell, so it is never sealed from here."""
     if controller.get("host") != socket.gethostname():
-        return False
+        return True
     try:
         cmdline = Path(f"/proc/{int(controller['pid'])}/cmdline").read_bytes()
     except (OSError, KeyError, ValueError, TypeError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ def fake_run(
     failed: str | None = None,
     finish: bool = True,
     started: str | None = None,
+    controller_host: str | None = None,
 ) -> str:
     """A run written the way the callback writes one (events, start entry, record, end entry)."""
     run_id = new_run_id()
@@ -33,7 +35,7 @@ def fake_run(
         "started": started or "2024-05-31T10:00:00.000Z",
         "entry_point": "test",
         "operator": {"source": "interactive", "user": "tester"},
-        "controller": {"host": "nohost", "pid": 1},
+        "controller": {"host": controller_host or socket.gethostname(), "pid": 999_999_999},
         "playbook": {"path": "/x/p.yml", "sha256": "0" * 64},
         "inventory": [],
         "limit": None,

@@ -137,3 +137,11 @@ def test_events_chain_and_torn_tail(tmp_path: Path) -> None:
     path.write_bytes(data + b'{"torn')
     read = read_events(path)
     assert read.torn_tail and read.chain_break == 5
+
+
+def test_partial_run_of_another_controller_is_not_sealed(tmp_path: Path) -> None:
+    store = AuditStore(tmp_path / "audit")
+    run_id = fake_run(store, finish=False, controller_host="other-controller")
+    result = verify(store)
+    assert result.ok and result.running == [run_id] and not result.sealed
+    assert not store.run(run_id).record.exists()
