@@ -51,10 +51,9 @@ def command(
 ) -> None:
     """Audit hosts against the security baseline without changing anything."""
     if network:
-        from runner.network.drift import cli_check
+        from runner.network.drift import cli_check  # issue 6, loaded only when asked
 
-        cli_check(inventory, limit, audit_dir)
-        return
+        raise SystemExit(cli_check(inventory, limit, audit_dir))
     if no_waivers and waiver_files:
         raise ConfigError("--no-waivers and --waivers exclude each other")
     from runner.check.engine import CheckOptions, run_check, write_reports
