@@ -188,3 +188,37 @@ def test_role_defaults_satisfy_the_catalogue():
     assert defaults["security_baseline_mfa_admin_group"] == params["MFA-001"]["admin_group"]
     assert defaults["security_baseline_mfa_service_accounts"] == params["MFA-001"]["service_accounts"]
     assert set(params["USB-001"]["modules"]) <= set(defaults["security_baseline_usb_modules"])
+
+
+def _tasks(node):
+    if isinstance(node, list):
+        for item in node:
+            yield from _tasks(item)
+    elif isinstance(node, dict):
+        if "name" in node and not any(k in node for k in ("block", "import_tasks", "ansible.builtin.import_tasks")):
+            yield node
+        for key in ("block", "rescue", "always"):
+            yield from _tasks(node.get(key))
+
+
+def test_every_remediation_task_carries_control_sop_step_and_iso_tags():
+    from runner.policy.refs import iso_controls, sop_steps
+
+    controls = set(load_catalogue().controls)
+    tasks_dir = REPO_ROOT / "roles" / "security_baseline" / "tasks"
+    checked = 0
+    for task_file in sorted(tasks_dir.glob("*.yml")):
+        if task_file.name in ("main.yml", "set_vars.yml"):
+            continue
+        for task in _tasks(yaml.safe_load(task_file.read_text())):
+            tags = task.get("tags", [])
+            if tags == ["always"]:
+                continue
+            where = f"{task_file.name}: {task['name']}"
+            assert set(tags) & controls, f"{where}: no control id tag"
+            assert set(tags) & set(sop_steps()), f"{where}: no SOP step tag"
+            isos = [t[3:] for t in tags if t.startswith("iso")]
+            assert isos and all(i in iso_controls() for i in isos), f"{where}: ISO tags {isos}"
+            assert all(t in controls or t in sop_steps() or t.startswith("iso") for t in tags), where
+            checked += 1
+    assert checked >= 30
