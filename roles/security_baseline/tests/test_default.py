@@ -1,10 +1,12 @@
 """Molecule verifier (testinfra): the baseline's settings are in place on the converged host."""
 
+import re
+
 
 def test_password_policy(host):
     assert "minlen = 16" in host.file("/etc/security/pwquality.conf.d/50-sop-baseline.conf").content_string
     assert "pam_faillock.so preauth" in host.file("/etc/pam.d/common-auth").content_string
-    assert host.file("/etc/login.defs").contains(r"^PASS_MAX_DAYS\s+90$")
+    assert re.search(r"^PASS_MAX_DAYS\s+90$", host.file("/etc/login.defs").content_string, re.M)
 
 
 def test_sshd_effective_settings(host):
