@@ -119,11 +119,16 @@ class AuditCallback(CallbackBase):
             "diff": bool(args.get("diff")),
             "tags": [t for t in (args.get("tags") or ()) if t != "all"],
             "skip_tags": list(args.get("skip_tags") or ()),
-            "change_ref": self._option("change_ref") or extra_vars.get("sop_change_ref"),
-            "approvals": _approvals(self._option("approvals") or extra_vars.get("sop_approvals")),
-            "reason": self._option("reason") or extra_vars.get("sop_reason"),
+            "change_ref": self._text(self._option("change_ref") or extra_vars.get("sop_change_ref")),
+            "approvals": self._redactor.redact(
+                _approvals(self._option("approvals") or extra_vars.get("sop_approvals"))
+            ),
+            "reason": self._text(self._option("reason") or extra_vars.get("sop_reason")),
             "extra_vars": self._redactor.redact(extra_vars),
         }
+
+    def _text(self, value: Any) -> str | None:
+        return None if value in (None, "") else _truncate(self._redactor.scrub(str(value)), 500)
 
     def _collect_secrets(self, play: Any) -> None:
         manager = play.get_variable_manager()
@@ -142,7 +147,9 @@ class AuditCallback(CallbackBase):
         self._diff = bool(context.CLIARGS.get("diff"))
         self._store = AuditStore(resolve_audit_dir(self._option("audit_dir")))
         run_id = str(self._option("run_id") or "")
-        self._run_id = run_id if RUN_ID.match(run_id) else new_run_id()
+        # A caller's id (sop run) unless already used: a playbook that starts ansible-playbook inherits it.
+        taken = RUN_ID.match(run_id) and self._store.run(run_id).events.exists()
+        self._run_id = run_id if RUN_ID.match(run_id) and not taken else new_run_id()
         run = self._store.run(self._run_id)
         self._log = EventLog(run.events)
         self._emit("run_start", {"run": self._header(play, extra_vars)}, flush=True)
