@@ -287,13 +287,14 @@ def test_kill_9_leaves_partial_record_that_verify_seals(lab_inventory: Path, aud
     assert not list(Path(tempfile.gettempdir()).glob(f"sop-run-{run_id}-*")), "killed run's private dir kept"
 
 
-def test_sigterm_is_sealed_by_the_callback(lab_inventory: Path, audit_dir: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_interrupt_is_sealed_by_the_callback(lab_inventory: Path, audit_dir: Path, signum: int) -> None:
     proc, run_id, ansible_pid = _start_slow(lab_inventory, audit_dir)
-    os.kill(ansible_pid, signal.SIGTERM)
+    os.kill(ansible_pid, signum)
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1, output
     record = load_record(audit_dir, run_id)
-    assert record["status"] == "aborted" and "SIGTERM" in record["abort_reason"]
+    assert record["status"] == "aborted" and signal.Signals(signum).name in record["abort_reason"]
     assert validate(record) == [] and verify(AuditStore(audit_dir)).ok
 
 
