@@ -1,36 +1,94 @@
 """`sop demo`: the main job on the embedded lab (what README's first command runs).
 
-Each playbook runs through the runner API, so what it prints is the audit summary and report paths.
-Other issues append their playbooks to DEMO_PLAYBOOKS.
+A scripted day of the IT team: each step runs through the runner API (so each leaves a run record, reports and a
+ledger entry) and states the outcome it is expected to end with -- a refused restore is a success of the demo.
+At the end the ledger is verified and every report path is listed.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 import click
 
 from runner.ansible_run import RunOptions, run_playbook
+from runner.audit import AuditStore, verify
 from runner.cli.run import print_outcome
 from runner.paths import PLAYBOOKS
+from runner.settings import audit_dir as resolve_audit_dir
 
-DEMO_PLAYBOOKS = ("inventory.yml",)
+DEMO_APPROVALS = {"it_manager": "Demo IT Manager", "data_owner": "Demo Data Owner"}
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    playbook: str | None = None  # None: the security baseline audit (`sop check`)
+    options: dict[str, Any] = field(default_factory=dict)
+    expect: int = 0  # the exit code this step should end with
+
+
+STEPS = (
+    Step("Asset inventory, device status (SOP 6.2)", "inventory.yml"),
+    Step("Security baseline audit, read-only: a bare Debian fails controls (SOP 5)", None, expect=1),
+    Step("Harden one host (SOP 5)", "harden.yml", {"limit": "stg-app1"}),
+    Step("Security baseline audit of the hardened host (SOP 5)", None, {"limit": "stg-app1"}),
+    Step("Daily backup to local and cloud repositories (SOP 4.1)", "backup.yml", {"limit": "servers"}),
+    Step("Weekly backup verification (SOP 4.2)", "backup_verify.yml", {"limit": "servers"}),
+    Step("Restore without approvals is refused (SOP 4.3)", "restore.yml",
+         {"limit": "prod-db1", "change_ref": "DEMO-1"}, expect=5),
+    Step("Approved restore, verified, within the 24 h SLA (SOP 4.3, 4.4)", "restore.yml",
+         {"limit": "prod-db1", "change_ref": "DEMO-1", "approvals": DEMO_APPROVALS,
+          "extra_vars": {"restore_paths": ["/etc/hostname"]}}),
+    Step("Network device config backup (SOP 3.1)", "network_backup.yml"),
+    Step("Morning network check with fault localisation, server monitoring (SOP 3.2-3.4)", "network_check.yml"),
+)
+
+
+def _run_step(step: Step, audit_dir: Path, quiet: bool) -> tuple[int, list[Path]]:
+    if step.playbook is None:
+        from runner.check.engine import CheckOptions, run_check, write_reports
+
+        result = run_check(CheckOptions(audit_dir=audit_dir, **step.options))
+        paths = write_reports(result, audit_dir)
+        counts = " ".join(f"{k}={v}" for k, v in result.counts.items() if v)
+        click.echo(f"sop check: {len(result.hosts)} host(s): {counts}")
+        return result.exit_code, [paths["html"]] if "html" in paths else list(paths.values())
+    outcome = run_playbook(
+        RunOptions(playbook=PLAYBOOKS / step.playbook, audit_dir=audit_dir,
+                   reason=f"sop demo: {step.title}", **step.options),
+        progress=None if quiet else click.echo,
+    )
+    print_outcome(outcome)
+    return outcome.exit_code, [p for fmt, p in outcome.report_paths.items() if fmt == "html"]
 
 
 @click.command("demo")
-@click.option(
-    "--audit-dir",
-    type=click.Path(file_okay=False),
-    help="Audit directory (default: $SOP_AUDIT_DIR or audit/ at the repository root).",
-)
+@click.option("--audit-dir", type=click.Path(file_okay=False),
+              help="Audit directory (default: $SOP_AUDIT_DIR or audit/ at the repository root).")
 @click.option("-q", "--quiet", is_flag=True, help="No per-task progress.")
 def command(audit_dir: str | None, quiet: bool) -> None:
     """Run the SOP jobs on the lab and print where the reports are."""
-    worst = 0
-    for playbook in DEMO_PLAYBOOKS:
-        click.secho(f"demo: {playbook}", bold=True)
-        outcome = run_playbook(
-            RunOptions(playbook=PLAYBOOKS / playbook, audit_dir=audit_dir, reason=f"sop demo: {playbook}"),
-            progress=None if quiet else click.echo,
-        )
-        print_outcome(outcome)
-        worst = max(worst, outcome.exit_code)
-    raise SystemExit(worst)
+    directory = resolve_audit_dir(audit_dir)
+    started = time.monotonic()
+    summary: list[tuple[bool, str, int, list[Path]]] = []
+    for number, step in enumerate(STEPS, 1):
+        click.secho(f"\n[{number}/{len(STEPS)}] {step.title}", bold=True)
+        code, reports = _run_step(step, directory, quiet)
+        summary.append((code == step.expect, step.title, code, reports))
+
+    result = verify(AuditStore(directory))
+    click.secho(f"\nDemo finished in {time.monotonic() - started:.0f}s. Reports:", bold=True)
+    for as_expected, title, code, reports in summary:
+        mark = click.style("ok  ", fg="green") if as_expected else click.style("FAIL", fg="red")
+        click.echo(f"  {mark} {title} (exit {code})")
+        for report in reports:
+            click.echo(f"         {report}")
+    ledger = (f"ledger verified: {result.entries} entries, head {result.head}" if result.ok
+              else f"ledger BROKEN: {result.problems[0]}")
+    click.secho(f"  {ledger}", fg="green" if result.ok else "red")
+    click.echo(f"  audit directory: {directory} (sop audit list / show RUN / verify)")
+    raise SystemExit(0 if result.ok and all(ok for ok, *_ in summary) else 1)

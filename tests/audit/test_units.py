@@ -135,8 +135,11 @@ def test_list_filters() -> None:
     assert not matches(record, until=day)
 
 
-def test_demo_playbooks_exist() -> None:
-    from runner.cli.demo import DEMO_PLAYBOOKS
+def test_demo_playbooks_exist_and_every_sop_playbook_is_in_the_demo() -> None:
+    from runner.cli.demo import STEPS
     from runner.paths import PLAYBOOKS
 
-    assert DEMO_PLAYBOOKS and all((PLAYBOOKS / p).is_file() for p in DEMO_PLAYBOOKS), DEMO_PLAYBOOKS
+    demo = {step.playbook for step in STEPS if step.playbook}
+    assert all((PLAYBOOKS / p).is_file() for p in demo), demo
+    # check.yml is what `sop check` (a step with playbook None) runs.
+    assert {p.name for p in PLAYBOOKS.glob("*.yml")} - demo == {"check.yml"}

@@ -1,0 +1,41 @@
+"""Cross-cutting guarantees for every playbook in playbooks/: it parses, and check mode (dry run) works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from labtools import ansible_playbook
+
+from runner.lab import Lab
+from runner.paths import PLAYBOOKS, REPO_ROOT
+
+ALL = sorted(PLAYBOOKS.glob("*.yml"))
+# What a dry run of each playbook needs beyond --check; the restore gate needs its approvals even in check mode.
+EXTRA: dict[str, list[str]] = {
+    "restore.yml": ["-e", '{"sop_change_ref": "CHK-1", "sop_approvals": {"it_manager": "A", "data_owner": "B"},'
+                          ' "restore_host": "stg-app1"}'],
+}
+LIMIT = "stg-app1,core-sw1,localhost"
+
+
+@pytest.mark.parametrize("playbook", ALL, ids=lambda p: p.name)
+def test_syntax(playbook: Path, lab: Lab) -> None:
+    result = ansible_playbook(playbook, lab.inventory_path, "--syntax-check")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("playbook", ALL, ids=lambda p: p.name)
+def test_check_mode_runs_clean(playbook: Path, lab: Lab) -> None:
+    result = ansible_playbook(playbook, lab.inventory_path, "--check", "--limit", LIMIT,
+                              *EXTRA.get(playbook.name, []))
+    output = result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 0, output
+    assert "unreachable=1" not in result.stdout and "failed=1" not in result.stdout, output
+
+
+def test_playbooks_are_documented_in_readme() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    for playbook in ALL:
+        assert f"playbooks/{playbook.name}" in readme, f"{playbook.name} missing from README's SOP table"
