@@ -29,11 +29,13 @@ def _environment(extra_dirs: tuple[str, ...], autoescape: bool) -> jinja2.Enviro
         keep_trailing_newline=True,
     )
     env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
+    env.filters["json_inline"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["mdcell"] = lambda v: str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
     return env
 
 
-def _write(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
+    """Write atomically (tmp + rename), readable by the owner only: reports may name hosts and findings."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -61,7 +63,7 @@ def render(
         else:
             env = _environment(dirs, autoescape=fmt == "html")
             text = env.get_template(f"{template}.{fmt}.j2").render(doc=document)
-        _write(path, text)
+        write_private(path, text)
         paths[fmt] = path
     return paths
 

@@ -135,7 +135,7 @@ def test_fresh_host_fails_bare_debian_controls_and_the_check_changes_nothing(lab
     assert verdicts(doc, WORKSTATION)["MFA-001"]["status"] == "not_applicable"
     # reports for people and CI, and the collection run recorded (with the verdicts) in the audit ledger
     report_dir = audit_dir / "checks" / doc["check_id"]
-    assert {p.name for p in report_dir.iterdir()} == {"check.json", "check.html", "check-junit.xml"}
+    assert {p.name for p in report_dir.iterdir()} == {"check.json", "check.html", "check.md", "check-junit.xml"}
     assert 'name="stg-app1"' in (report_dir / "check-junit.xml").read_text()
     record = json.loads(Path(doc["collection_run"]["record"]).read_text())
     evidence = [
