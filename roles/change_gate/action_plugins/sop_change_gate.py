@@ -1,0 +1,84 @@
+"""Action (runs on the controller): the production change gate (runner.change.gate), for roles/change_gate."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ansible import context
+from ansible.plugins.action import ActionBase
+
+try:
+    from runner.audit.identity import detect_operator
+    from runner.change.gate import GateRequest, decide, normalise_approvals, operator_names
+    from runner.settings import audit_dir
+except ImportError:  # ansible run from a Python without the project installed: use the checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+    from runner.audit.identity import detect_operator
+    from runner.change.gate import GateRequest, decide, normalise_approvals, operator_names
+    from runner.settings import audit_dir
+
+DOCUMENTATION = r"""
+---
+module: sop_change_gate
+short_description: Refuse to change protected (production) hosts without change ref, approvals and staging evidence
+options:
+  protected_groups: {type: list, elements: str, default: [production]}
+  staging_groups: {type: list, elements: str, default: [staging]}
+  approver_roles: {type: list, elements: str, default: [it_manager]}
+  require_staging: {type: bool, default: true}
+  change_ref: {type: str, description: "Default: sop_change_ref, else $SOP_CHANGE_REF (set by sop run)."}
+  approvals: {type: dict, description: "role -> name; merged over $SOP_APPROVALS and sop_approvals."}
+  playbook: {type: str, description: "Playbook file name the staging run must match; default the one running."}
+  audit_dir: {type: path, description: "Default: $SOP_AUDIT_DIR, else audit/ of the checkout."}
+"""
+
+
+def _hosts_of(groups: dict[str, list[str]], names: list[str]) -> frozenset[str]:
+    return frozenset(host for name in names for host in groups.get(name, []))
+
+
+def _running_playbook() -> str:
+    args = context.CLIARGS.get("args") or ()
+    return Path(args[0]).name if args else ""
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        args = self._task.args
+        groups = task_vars.get("groups", {})
+        playbook = args.get("playbook") or _running_playbook()
+        change_ref = str(args.get("change_ref") or task_vars.get("sop_change_ref")
+                         or os.environ.get("SOP_CHANGE_REF") or "").strip()
+        approvals = normalise_approvals(os.environ.get("SOP_APPROVALS"), task_vars.get("sop_approvals"),
+                                        args.get("approvals"))
+        request = GateRequest(
+            playbook=playbook,
+            targets=tuple(task_vars.get("ansible_play_hosts_all", [])),
+            protected_hosts=_hosts_of(groups, list(args.get("protected_groups", ["production"]))),
+            staging_hosts=_hosts_of(groups, list(args.get("staging_groups", ["staging"]))),
+            change_ref=change_ref,
+            approvals=approvals,
+            approver_roles=tuple(args.get("approver_roles", ["it_manager"])),
+            operator_names=operator_names(detect_operator()),
+            check_mode=bool(task_vars.get("ansible_check_mode")),
+            require_staging=bool(args.get("require_staging", True)),
+            audit_dir=audit_dir(args.get("audit_dir")),
+        )
+        decision = decide(request)
+        result["changed"] = False
+        result["msg"] = decision.message(playbook)
+        result["sop_evidence"] = {"change_gate": {
+            "allowed": decision.allowed, "protected_targets": decision.protected_targets,
+            "change_ref": change_ref or None, "approvals": approvals, "reasons": decision.reasons,
+            "staging_run": decision.staging_run, "check_mode": request.check_mode}}
+        if not decision.allowed:
+            result["failed"] = True
+        return result

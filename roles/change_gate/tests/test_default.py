@@ -1,0 +1,6 @@
+"""Molecule verifier: the gate runs on the controller and leaves the target untouched."""
+
+
+def test_gate_left_nothing_on_the_host(host):
+    assert not host.file("/etc/sop").exists
+    assert host.service("ssh").is_running
