@@ -34,7 +34,10 @@ class Step:
 STEPS = (
     Step("Asset inventory, device status (SOP 6.2)", "inventory.yml"),
     Step("Security baseline audit, read-only: a bare Debian fails controls (SOP 5)", None, expect=1),
-    Step("Harden one host (SOP 5)", "harden.yml", {"limit": "stg-app1"}),
+    Step("Harden a staging host under a change ref (SOP 5, upd2.3)", "harden.yml",
+         {"limit": "stg-app1", "change_ref": "DEMO-2"}),
+    Step("Hardening production without the IT manager's approval is refused (upd1.3)", "harden.yml",
+         {"limit": "prod-app1", "change_ref": "DEMO-2"}, expect=5),
     Step("Security baseline audit of the hardened host (SOP 5)", None, {"limit": "stg-app1"}),
     Step("Daily backup to local and cloud repositories (SOP 4.1)", "backup.yml", {"limit": "servers"}),
     Step("Weekly backup verification (SOP 4.2)", "backup_verify.yml", {"limit": "servers"}),
