@@ -2,7 +2,9 @@
 
 Three rules, applied to everything that reaches a record, report or ledger:
 - a result of a ``no_log`` task keeps only its status fields; every other value becomes the placeholder;
-- a key matching password/secret/token/key/passphrase (any case, anywhere in the key) has its value replaced;
+- a key naming a secret (a word of it is password/passwd/passphrase/pwd/secret/token/key/credential/private/psk,
+  or it ends in ``pass``: ``db_password``, ``apiToken``, ``ansible_become_pass``) has its value replaced; words,
+  not substrings, so ``passed`` or ``pass_max_days`` stay readable evidence;
 - a vault-encrypted value, and any known secret value (collected from vault vars and secret-looking vars),
   is replaced wherever it appears inside a string.
 """
@@ -15,8 +17,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 PLACEHOLDER = "********"
-SECRET_KEY = re.compile(r"(?i)(pass(word|wd|phrase)?|secret|token|key|credential|private)")
-# Keys that match SECRET_KEY but name no secret (their values are kept).
+_SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "pwd", "secret", "secrets", "token", "tokens", "key",
+                           "apikey", "credential", "credentials", "private", "psk", "community"})
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# Keys that contain a secret word but name no secret (their values are kept).
 _NOT_SECRET_KEYS = frozenset({"keys", "sop_evidence", "host_key_checking", "ansible_host_key_checking"})
 MIN_SECRET_LEN = 4
 # Values too common to scrub from free text (they are still masked under a secret-looking key).
@@ -26,7 +30,10 @@ _MAX_DEPTH = 12
 
 def is_secret_key(key: object) -> bool:
     """True when a mapping key names a secret (``db_password``, ``api_token``, ``ssh_key``...)."""
-    return isinstance(key, str) and key.lower() not in _NOT_SECRET_KEYS and bool(SECRET_KEY.search(key))
+    if not isinstance(key, str) or key.lower() in _NOT_SECRET_KEYS:
+        return False
+    words = [w.lower() for w in _WORD.findall(key)]
+    return bool(words) and (words[-1] == "pass" or any(w in _SECRET_WORDS for w in words))
 
 
 def is_vaulted(value: object) -> bool:

@@ -30,13 +30,18 @@ from runner.report import render_run
         "ansible_ssh_private_key_file",
         "sop_lab_s3_secret_key",
         "vault_pass",
+        "ansible_become_pass",
+        "awsSecretAccessKey",
+        "snmp_community",
     ],
 )
 def test_secret_keys(key: str) -> None:
     assert is_secret_key(key)
 
 
-@pytest.mark.parametrize("key", ["name", "host", "changed", "msg", "sop_evidence", "keys"])
+@pytest.mark.parametrize(
+    "key", ["name", "host", "changed", "msg", "sop_evidence", "keys", "passed", "pass_max_days", "bypass", "monkey"]
+)
 def test_ordinary_keys(key: str) -> None:
     assert not is_secret_key(key)
 
