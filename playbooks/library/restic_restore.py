@@ -53,7 +53,7 @@ import datetime as dt
 import hashlib
 import os
 import tempfile
-import time
+from typing import TYPE_CHECKING, Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.sop_restic import (
@@ -68,10 +68,13 @@ from ansible.module_utils.sop_restic import (
     sha256_file,
 )
 
+if TYPE_CHECKING:
+    from ansible.module_utils.sop_restic import Repo
 
-def dump_sha256(repo, snapshot_id, path, timeout):
+
+def dump_sha256(repo: Repo, snapshot_id: str, path: str, timeout: float) -> str | None:
     with tempfile.TemporaryFile() as handle:
-        rc, _, err, _ = repo.run(["dump", snapshot_id, path], timeout=timeout, stdout_file=handle)
+        rc, _, _, _ = repo.run(["dump", snapshot_id, path], timeout=timeout, stdout_file=handle)
         if rc != 0:
             return None
         handle.seek(0)
@@ -81,7 +84,8 @@ def dump_sha256(repo, snapshot_id, path, timeout):
         return digest.hexdigest()
 
 
-def verify(repo, snap_id, files, root, hash_files, timeout):
+def verify(repo: Repo, snap_id: str, files: list[dict[str, Any]], root: str, *, hash_files: int,
+           timeout: float) -> dict[str, Any]:
     missing, wrong_size, mismatched, hashed = [], [], [], 0
     for node in files:
         restored = os.path.join(root, node["path"].lstrip("/"))
@@ -98,7 +102,7 @@ def verify(repo, snap_id, files, root, hash_files, timeout):
             "hash_mismatch": mismatched[:20]}
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "config": {"type": "path", "default": "/etc/sop-restic-backup/config.json"},
@@ -118,9 +122,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    requested = parse_time(p["request_time"]) if p["request_time"] else dt.datetime.now(dt.timezone.utc)
+    requested = parse_time(p["request_time"]) if p["request_time"] else dt.datetime.now(dt.UTC)
     if requested.tzinfo is None:
-        requested = requested.replace(tzinfo=dt.timezone.utc)
+        requested = requested.replace(tzinfo=dt.UTC)
     target = "/" if p["in_place"] else p["target"]
     config = load_config(p["config"])
     repos = repositories(config, [p["repository"]])
@@ -146,7 +150,7 @@ def main():
     for path in p["paths"]:
         args += ["--include", path]
     rc, out, err, secs = repo.run(args, timeout=p["timeout"])
-    finished = dt.datetime.now(dt.timezone.utc)
+    finished = dt.datetime.now(dt.UTC)
     evidence.update(started=started, finished=finished.replace(microsecond=0).isoformat(),
                     restore_seconds=round(secs, 2))
     if rc != 0:
@@ -156,7 +160,8 @@ def main():
     files = list_files(repo, snap["id"], p["paths"], timeout=p["timeout"])
     evidence["files"] = len(files)
     evidence["bytes"] = sum(f["size"] for f in files)
-    evidence["verification"] = verify(repo, snap["id"], files, target, p["hash_files"], p["timeout"])
+    evidence["verification"] = verify(repo, snap["id"], files, target, hash_files=p["hash_files"],
+                                      timeout=p["timeout"])
     elapsed = (finished - requested).total_seconds() / 3600
     evidence.update(hours_since_request=round(elapsed, 3), sla_met=elapsed <= p["sla_hours"])
     if not evidence["sla_met"]:

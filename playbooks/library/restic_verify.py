@@ -75,6 +75,8 @@ import os
 import random
 import shutil
 import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.sop_restic import (
@@ -90,19 +92,23 @@ from ansible.module_utils.sop_restic import (
     sha256_file,
 )
 
+if TYPE_CHECKING:
+    from ansible.module_utils.sop_restic import Repo
+
 CHECKS = ("snapshot_age", "restic_check", "test_restore", "spot_check")
 
 
-def check_age(repo, host, max_hours, timeout):
+def check_age(repo: Repo, host: str, max_hours: float,
+              timeout: float) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     snap, error = latest_snapshot(repo, host, timeout=timeout)
     if error:
         return None, {"passed": False, **error}
-    age = (dt.datetime.now(dt.timezone.utc) - parse_time(snap["time"])).total_seconds() / 3600
+    age = (dt.datetime.now(dt.UTC) - parse_time(snap["time"])).total_seconds() / 3600
     return snap, {"passed": age <= max_hours, "snapshot_id": snap["short_id"], "snapshot_time": snap["time"],
                   "age_hours": round(age, 2), "max_hours": max_hours}
 
 
-def check_repo(repo, subset, timeout):
+def check_repo(repo: Repo, subset: str | None, timeout: float) -> dict[str, Any]:
     args = ["check"] + ([f"--read-data-subset={subset}"] if subset else [])
     rc, out, err, secs = repo.run(args, timeout=timeout)
     result = {"passed": rc == 0, "read_data_subset": subset or "none", "seconds": round(secs, 2)}
@@ -111,7 +117,7 @@ def check_repo(repo, subset, timeout):
     return result
 
 
-def pick_sample(files, size, include):
+def pick_sample(files: list[dict[str, Any]], size: int, include: Sequence[str]) -> list[dict[str, Any]]:
     by_path = {f["path"]: f for f in files}
     chosen = [by_path[p] for p in include if p in by_path]
     rest = [f for f in files if f["path"] not in set(include)]
@@ -119,7 +125,8 @@ def pick_sample(files, size, include):
     return chosen
 
 
-def test_restore(repo, snap, sample, scratch, timeout):
+def test_restore(repo: Repo, snap: dict[str, Any], sample: list[dict[str, Any]], scratch: str,
+                 timeout: float) -> tuple[str, dict[str, Any]]:
     target = os.path.join(scratch, repo.name)
     shutil.rmtree(target, ignore_errors=True)
     os.makedirs(target, mode=0o700)
@@ -141,7 +148,7 @@ def test_restore(repo, snap, sample, scratch, timeout):
     return target, result
 
 
-def spot_check(sample, target):
+def spot_check(sample: list[dict[str, Any]], target: str) -> dict[str, Any]:
     matched, mismatched, changed = [], [], []
     for node in sample:
         restored = target + node["path"]
@@ -161,7 +168,7 @@ def spot_check(sample, target):
             "conclusive": bool(matched or mismatched)}
 
 
-def verify_repo(repo, host, params):
+def verify_repo(repo: Repo, host: str, params: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
     timeout = params["timeout"]
     evidence = {"repository": repo.name, "location": repo.location, "checks": {}}
@@ -183,7 +190,7 @@ def verify_repo(repo, host, params):
     return evidence
 
 
-def run_samples(repo, snap, params, checks):
+def run_samples(repo: Repo, snap: dict[str, Any], params: dict[str, Any], checks: dict[str, Any]) -> None:
     try:
         files = list_files(repo, snap["id"], timeout=params["timeout"])
     except RuntimeError as exc:
@@ -198,7 +205,7 @@ def run_samples(repo, snap, params, checks):
         shutil.rmtree(target, ignore_errors=True)
 
 
-def summary(host, results):
+def summary(host: str, results: list[dict[str, Any]]) -> str:
     parts = []
     for repo in results:
         if repo["failed_checks"]:
@@ -217,7 +224,7 @@ def summary(host, results):
     return f"backup verification on {host}: " + "; ".join(parts)
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "config": {"type": "path", "default": "/etc/sop-restic-backup/config.json"},

@@ -15,6 +15,8 @@ import pwd
 import re
 import subprocess
 import time
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -47,7 +49,7 @@ MAX_FILE = 65536
 NEUTRAL_USER = "sop-check-probe"  # does not exist: sshd -T for it shows the global settings
 
 
-def run(argv, timeout=60):
+def run(argv: Sequence[str], timeout: float = 60) -> tuple[int, str, str]:
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -55,7 +57,7 @@ def run(argv, timeout=60):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def read_files(patterns):
+def read_files(patterns: Iterable[str]) -> dict[str, str | dict[str, str]]:
     out = {}
     for pattern in patterns:
         for path in sorted(glob.glob(pattern)):
@@ -68,11 +70,11 @@ def read_files(patterns):
     return out
 
 
-def paths_exist(patterns):
+def paths_exist(patterns: Iterable[str]) -> dict[str, list[str]]:
     return {pattern: sorted(glob.glob(pattern)) for pattern in patterns}
 
 
-def packages(names):
+def packages(names: Iterable[str]) -> dict[str, str | None]:
     out = {}
     for name in names:
         rc, stdout, _ = run(["dpkg-query", "-W", "-f", "${Status}\t${Version}", name])
@@ -81,7 +83,7 @@ def packages(names):
     return out
 
 
-def units(names):
+def units(names: Iterable[str]) -> dict[str, dict[str, str]]:
     out = {}
     props = "LoadState,ActiveState,SubState,UnitFileState,ConditionResult"
     for name in names:
@@ -91,7 +93,7 @@ def units(names):
     return out
 
 
-def sshd_effective(user):
+def sshd_effective(user: str) -> dict[str, str]:
     rc, stdout, stderr = run(["/usr/sbin/sshd", "-T", "-C", f"user={user},host=localhost,addr=127.0.0.1"])
     if rc != 0:
         return {"error": (stderr or stdout).strip()[-500:]}
@@ -102,7 +104,7 @@ def sshd_effective(user):
     return settings
 
 
-def group_info(name):
+def group_info(name: str) -> dict[str, Any]:
     try:
         entry = grp.getgrnam(name)
     except KeyError:
@@ -112,7 +114,7 @@ def group_info(name):
     return {"exists": True, "members": sorted(members)}
 
 
-def user_info(name):
+def user_info(name: str) -> dict[str, Any]:
     try:
         pwd.getpwnam(name)
     except KeyError:
@@ -121,7 +123,7 @@ def user_info(name):
     return {"exists": True, "groups": stdout.split() if rc == 0 else []}
 
 
-def clamav_db(directory):
+def clamav_db(directory: str) -> dict[str, dict[str, Any]]:
     out = {}
     for path in sorted(glob.glob(os.path.join(directory, "*.c[vl]d"))):
         try:
@@ -141,7 +143,7 @@ READ_ONLY_APT = (
 SIM_LINE = re.compile(r"^Inst (\S+) \[([^\]]*)\] \((\S+) (.*?) \[[^\]]*\]\)")
 
 
-def apt_facts():
+def apt_facts() -> dict[str, Any]:
     lists = [p for p in glob.glob("/var/lib/apt/lists/*_Packages") if os.path.isfile(p)]
     facts = {"index_mtime": max((os.path.getmtime(p) for p in lists), default=None), "pending": []}
     rc, stdout, stderr = run(["apt-get", "-s", *READ_ONLY_APT, "dist-upgrade"], timeout=120)
@@ -165,12 +167,12 @@ def apt_facts():
     return facts
 
 
-def last_patch_run():
+def last_patch_run() -> float | None:
     """Epoch of the newest apt history entry that upgraded packages (apt, unattended-upgrades, Ansible)."""
     newest = None
     for path in glob.glob("/var/log/apt/history.log*"):
         if path.endswith(".gz"):
-            import gzip  # noqa: PLC0415 - only when rotated logs exist
+            import gzip  # only when rotated logs exist
 
             opener = gzip.open
         else:
@@ -188,7 +190,7 @@ def last_patch_run():
     return newest
 
 
-def kernel_modules(names):
+def kernel_modules(names: Iterable[str]) -> dict[str, bool]:
     try:
         with open("/proc/modules", encoding="utf-8") as handle:
             loaded = {line.split()[0] for line in handle if line.strip()}
@@ -197,7 +199,7 @@ def kernel_modules(names):
     return {name: name.replace("-", "_") in loaded for name in names}
 
 
-def main():
+def main() -> None:
     list_opt = {"type": "list", "elements": "str", "default": []}
     module = AnsibleModule(
         argument_spec={

@@ -14,6 +14,8 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Collection, Sequence
+from typing import IO, Any
 
 CONFIG = "/etc/sop-restic-backup/config.json"
 
@@ -25,29 +27,29 @@ _RULES = [
 ]
 
 
-def classify(stderr):
+def classify(stderr: str) -> str:
     for pattern, kind in _RULES:
         if re.search(pattern, stderr):
             return kind
     return "error"
 
 
-def error_lines(text, limit=5):
+def error_lines(text: str, limit: int = 5) -> list[str]:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     interesting = [ln for ln in lines if re.search(r"(?i)fatal|error|mismatch|does not match|damaged|invalid", ln)]
     return (interesting or lines)[-limit:]
 
 
-def load_config(path=CONFIG):
+def load_config(path: str = CONFIG) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
 
 
-def load_env(path):
+def load_env(path: str) -> dict[str, str]:
     env = {}
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            line = line.strip()
+        for raw in handle:
+            line = raw.strip()
             if line and not line.startswith("#") and "=" in line:
                 key, _, value = line.partition("=")
                 env[key.strip()] = value.strip()
@@ -57,7 +59,7 @@ def load_env(path):
 class Repo:
     """One configured repository: name, location and the environment that opens it."""
 
-    def __init__(self, name, env_file):
+    def __init__(self, name: str, env_file: str) -> None:
         self.name = name
         self.env = load_env(env_file)
         self.location = self.env.get("RESTIC_REPOSITORY", "")
@@ -69,12 +71,13 @@ class Repo:
                 self.secrets.append(handle.read().strip())
         self.secrets = [s for s in self.secrets if s]
 
-    def mask(self, text):
+    def mask(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "****")
         return text
 
-    def run(self, args, timeout=3600, stdout_file=None):
+    def run(self, args: Sequence[str], timeout: float = 3600,
+            stdout_file: IO[bytes] | None = None) -> tuple[int, str, str, float]:
         """(rc, stdout, stderr, seconds); stderr is masked; rc 124 on timeout."""
         env = dict(os.environ)
         env.update(self.env)
@@ -90,18 +93,19 @@ class Repo:
         return proc.returncode, self.mask(out), self.mask(err), time.monotonic() - started
 
 
-def repositories(config, only=None):
+def repositories(config: dict[str, Any], only: Collection[str] | None = None) -> list[Repo]:
     return [Repo(item["name"], item["env_file"]) for item in config["repositories"]
             if not only or item["name"] in only]
 
 
-def parse_time(text):
+def parse_time(text: str) -> dt.datetime:
     """restic timestamps carry nanoseconds; Python wants at most microseconds."""
     text = re.sub(r"(\.\d{6})\d+", r"\1", text).replace("Z", "+00:00")
     return dt.datetime.fromisoformat(text)
 
 
-def latest_snapshot(repo, host, snapshot="latest", timeout=600):
+def latest_snapshot(repo: Repo, host: str, snapshot: str = "latest",
+                    timeout: float = 600) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
     """(snapshot dict or None, error dict or None)."""
     args = ["snapshots", "--json", "--host", host, "--tag", "sop"]
     rc, out, err, _ = repo.run(args, timeout=timeout)
@@ -115,7 +119,7 @@ def latest_snapshot(repo, host, snapshot="latest", timeout=600):
     return max(snaps, key=lambda s: parse_time(s["time"])), None
 
 
-def list_files(repo, snapshot_id, paths=(), timeout=1800):
+def list_files(repo: Repo, snapshot_id: str, paths: Sequence[str] = (), timeout: float = 1800) -> list[dict[str, Any]]:
     """Regular files in the snapshot (optionally under ``paths``): [{path, size, mtime}]."""
     args = ["ls", "--json", snapshot_id] + (["--recursive", *paths] if paths else [])
     rc, out, err, _ = repo.run(args, timeout=timeout)
@@ -132,7 +136,7 @@ def list_files(repo, snapshot_id, paths=(), timeout=1800):
     return files
 
 
-def sha256_file(path):
+def sha256_file(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -140,7 +144,7 @@ def sha256_file(path):
     return digest.hexdigest()
 
 
-def same_metadata(path, node):
+def same_metadata(path: str, node: dict[str, Any]) -> bool:
     """True if the live file still has the size and mtime recorded in the snapshot."""
     try:
         stat = os.stat(path)
@@ -151,5 +155,5 @@ def same_metadata(path, node):
     return abs(stat.st_mtime - parse_time(node["mtime"]).timestamp()) < 0.001
 
 
-def now_iso():
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
