@@ -7,9 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from labtools import ansible_playbook
 
 from runner.lab import Lab
-from runner.paths import REPO_ROOT
+from runner.paths import PLAYBOOKS, REPO_ROOT
 
 pytestmark = pytest.mark.lab
 SOP = str(REPO_ROOT / ".venv" / "bin" / "sop")
@@ -52,3 +53,13 @@ def test_production_change_needs_ref_approval_and_staging_first(lab: Lab, tmp_pa
     assert approved.returncode == 0, approved.stdout + approved.stderr
     assert lab.exec("prod-app1", "sh", "-c", SSH_STATE) != before
     assert "permitrootlogin no" in lab.exec("prod-app1", "sshd", "-T")
+
+
+def test_plain_ansible_playbook_is_gated_too(lab: Lab) -> None:
+    """Cron/AWX runs call ansible-playbook directly: the gate works there too (stdin closed, no sop run env)."""
+    before = lab.exec("prod-db1", "sh", "-c", SSH_STATE)
+    result = ansible_playbook(PLAYBOOKS / "harden.yml", lab.inventory_path, "--limit", "prod-db1",
+                              "--tags", "SSH-001")
+    assert result.returncode != 0
+    assert "REFUSED: harden.yml would change protected hosts (prod-db1)" in result.stdout, result.stdout[-3000:]
+    assert lab.exec("prod-db1", "sh", "-c", SSH_STATE) == before

@@ -17,6 +17,13 @@ EXTRA: dict[str, list[str]] = {
                           ' "restore_host": "stg-app1"}'],
 }
 LIMIT = "stg-app1,core-sw1,localhost"
+# Playbooks that act on what another one set up (verifying or restoring a backup needs a backup).
+NEEDS_BACKUP = {"backup_verify.yml", "restore.yml"}
+
+
+@pytest.fixture(scope="module")
+def backed_up(lab: Lab) -> None:
+    ansible_playbook(PLAYBOOKS / "backup.yml", lab.inventory_path, "--limit", "stg-app1", check=True)
 
 
 @pytest.mark.parametrize("playbook", ALL, ids=lambda p: p.name)
@@ -27,7 +34,9 @@ def test_syntax(playbook: Path, lab: Lab) -> None:
 
 @pytest.mark.lab
 @pytest.mark.parametrize("playbook", ALL, ids=lambda p: p.name)
-def test_check_mode_runs_clean(playbook: Path, lab: Lab) -> None:
+def test_check_mode_runs_clean(playbook: Path, lab: Lab, request: pytest.FixtureRequest) -> None:
+    if playbook.name in NEEDS_BACKUP:
+        request.getfixturevalue("backed_up")
     result = ansible_playbook(playbook, lab.inventory_path, "--check", "--limit", LIMIT,
                               *EXTRA.get(playbook.name, []))
     output = result.stdout[-4000:] + result.stderr[-2000:]

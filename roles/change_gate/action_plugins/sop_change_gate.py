@@ -67,7 +67,8 @@ class ActionModule(ActionBase):
             change_ref=change_ref,
             approvals=approvals,
             approver_roles=tuple(args.get("approver_roles", ["it_manager"])),
-            operator_names=operator_names(detect_operator()),
+            # stdin is closed in an ansible worker: do not probe the TTY; only the names matter here.
+            operator_names=operator_names(detect_operator(interactive=False)),
             check_mode=bool(task_vars.get("ansible_check_mode")),
             require_staging=bool(args.get("require_staging", True)),
             audit_dir=audit_dir(args.get("audit_dir")),
