@@ -82,8 +82,16 @@ def test_known_credentials_are_removed_anywhere() -> None:
 
 
 def test_private_key_blocks_are_removed() -> None:
-    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----\n"
-    assert "MIIEow" not in mask_config(pem, "arista_eos")
+    # A real key, made now (no key material is committed); traditional PEM says "BEGIN EC PRIVATE KEY".
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    body = pem.splitlines()[1]
+    masked = mask_config(f"hostname sw\n{pem}end\n", "arista_eos")
+    assert body not in masked and "hostname sw" in masked
 
 
 def test_masking_is_idempotent_and_keeps_unrelated_lines() -> None:
