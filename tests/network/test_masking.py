@@ -82,7 +82,7 @@ def test_known_credentials_are_removed_anywhere() -> None:
 
 
 def test_private_key_blocks_are_removed() -> None:
-    # A real key, made now (no key material is committed); traditional PEM says "BEGIN EC PRIVATE KEY".
+    # A real key, made now: no key material is committed.
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
