@@ -1,14 +1,12 @@
 """Network configuration backup (SOP 3): fetch, mask, store in git, diff, notify.
 
 ``run_backup`` is what the ``sop_network_backup`` action plugin (playbooks/network_backup.yml) and the
-benchmark call; ``python -m runner.network.backup -i INVENTORY`` runs it without Ansible.
+benchmark call. There is no separate command line: a backup runs through a playbook, so it is recorded.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +16,7 @@ from typing import Any
 from runner import execute
 from runner.audit.store import new_run_id
 from runner.network.collect import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Fetch, fetch_all
-from runner.network.devices import Device, load_devices
+from runner.network.devices import Device
 from runner.network.masking import mask_config
 from runner.network.store import KINDS, ConfigStore
 from runner.paths import REPO_ROOT
@@ -134,23 +132,3 @@ def run_backup(devices: Sequence[Device], store_path: Path | str = DEFAULT_STORE
         result.notified = _notify(notify, result)
     result.seconds = round(time.monotonic() - started, 3)
     return result
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Back up network device configurations into a git store.")
-    parser.add_argument("-i", "--inventory", help="Ansible inventory (default: ansible.cfg's)")
-    parser.add_argument("-l", "--limit")
-    parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
-    args = parser.parse_args(argv)
-    result = run_backup(load_devices(args.inventory, args.limit), args.store, workers=args.workers,
-                        timeout=args.timeout)
-    print(result.summary())
-    for name, diff in result.diffs.items():
-        print(f"--- {name}\n{diff}")
-    return result.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())
