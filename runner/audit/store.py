@@ -7,7 +7,6 @@ written at the end) and the reports (``report.html``, ``report.md``, ``report.js
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 from collections.abc import Iterator
@@ -20,24 +19,13 @@ from runner.audit import ledger
 from runner.audit.events import read_events, sha256_file
 from runner.audit.record import build_record
 from runner.errors import ConfigError
+from runner.files import write_json_private
 
 RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 
 
 def new_run_id() -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(4)}"
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path.tmp`` (0600) then rename, so readers never see a half-written file."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, ensure_ascii=False, default=str)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
 
 
 @dataclass(frozen=True)
@@ -105,7 +93,7 @@ class AuditStore:
 
     def finish(self, run: RunFiles, record: dict[str, Any], kind: str = "end") -> dict[str, Any]:
         """Write the final record and its reports, then append the signed ``end`` (or ``seal``) entry."""
-        write_json_atomic(run.record, record)
+        write_json_private(run.record, record)
         render_reports(run, record)
         return ledger.append(
             self.root,

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from runner.report.render import render, write_private
+from runner.files import write_private
+from runner.report.render import render
 
 # Failures first, then what an auditor must read (errors, waivers), then the rest.
 STATUS_ORDER = {"fail": 0, "error": 1, "waived": 2, "pass": 3, "not_applicable": 4}

@@ -23,6 +23,7 @@ ISO_TAG = re.compile(r"^iso(\d\.\d{1,2})$")
 class SopStep:
     id: str
     sop: str
+    sop_title: str
     en: str
     id_short: str | None  # the Indonesian short form, where the source gives one
 
@@ -42,7 +43,7 @@ def sop_steps(path: Path = POLICIES / "sops.yml") -> dict[str, SopStep]:
     steps: dict[str, SopStep] = {}
     for sop_id, sop in _load(path).get("sops", {}).items():
         for step_id, step in sop["steps"].items():
-            steps[step_id] = SopStep(step_id, sop_id, step["en"], step.get("id"))
+            steps[step_id] = SopStep(step_id, sop_id, sop["title"], step["en"], step.get("id"))
     return steps
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from functools import cache
 from typing import Any
 
-import yaml
-
-from runner.paths import POLICIES
+from runner.errors import PolicyError
+from runner.policy.refs import SopStep, iso_controls, sop_steps
 
 STATUS_TEXT = {
     "success": "Completed successfully",
@@ -21,22 +19,13 @@ STATUS_TEXT = {
 RESULT_TEXT = {"ok": "done", "failed": "FAILED", "unreachable": "UNREACHABLE", "skipped": "skipped"}
 
 
-@cache
-def _policy() -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """(SOP step id -> {en, sop, sop_title}, ISO control id -> title); empty when policies are missing."""
-    steps: dict[str, dict[str, Any]] = {}
-    controls: dict[str, str] = {}
+def _policy() -> tuple[dict[str, SopStep], dict[str, str]]:
+    """The SOP steps and ISO controls (runner.policy.refs); empty when the policies cannot be read, so a
+    broken policy file never costs a run its report."""
     try:
-        sops = yaml.safe_load((POLICIES / "sops.yml").read_text()) or {}
-        for sop_id, sop in (sops.get("sops") or {}).items():
-            for step_id, step in (sop.get("steps") or {}).items():
-                steps[step_id] = {"en": step.get("en"), "sop": sop_id, "sop_title": sop.get("title")}
-        iso = yaml.safe_load((POLICIES / "iso27001_2022.yml").read_text()) or {}
-        for cid, ctl in (iso.get("annex_a") or {}).items():
-            controls[str(cid)] = ctl.get("title") if isinstance(ctl, dict) else str(ctl)
-    except (OSError, yaml.YAMLError):
-        pass
-    return steps, controls
+        return sop_steps(), iso_controls()
+    except PolicyError:
+        return {}, {}
 
 
 def diff_text(diff: Any) -> str | None:
@@ -102,14 +91,14 @@ def _sop_sections(record: dict[str, Any], lines: list[dict[str, Any]]) -> list[d
     sections: dict[str, dict[str, Any]] = {}
     for line in lines:
         for step in line["sop_steps"]:
-            info = steps.get(step, {})
+            info = steps.get(step)
             section = sections.setdefault(
                 step,
                 {
                     "id": step,
-                    "en": info.get("en") or "(step text not found in policies/sops.yml)",
-                    "sop": info.get("sop"),
-                    "sop_title": info.get("sop_title"),
+                    "en": info.en if info else "(step text not found in policies/sops.yml)",
+                    "sop": info.sop if info else None,
+                    "sop_title": info.sop_title if info else None,
                     "controls": {},
                     "lines": [],
                 },

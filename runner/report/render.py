@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from runner.files import write_private
 from runner.report.model import run_model
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -32,15 +32,6 @@ def _environment(extra_dirs: tuple[str, ...], autoescape: bool) -> jinja2.Enviro
     env.filters["json_inline"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["mdcell"] = lambda v: str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
     return env
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write atomically (tmp + rename), readable by the owner only: reports may name hosts and findings."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    tmp.replace(path)
 
 
 def render(
