@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from jsonschema import Draft7Validator
-
-from runner.errors import PolicyError
 from runner.paths import POLICIES
+from runner.policy.load import read_yaml, validate
 
 DEFAULT_PATH = POLICIES / "backup.yml"
 
@@ -74,17 +71,9 @@ SCHEMA: dict[str, Any] = {
 
 def validate_backup_policy(data: Any, source: str) -> dict[str, Any]:
     """Return ``data['backup_policy']`` or raise PolicyError listing every problem with its path."""
-    errors = sorted(Draft7Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = [f"at '{'.'.join(str(p) for p in e.absolute_path) or '(top)'}': {e.message}" for e in errors]
-        raise PolicyError(f"{source}: invalid backup policy: " + "; ".join(lines))
+    validate(data, SCHEMA, source, "backup policy")
     return data["backup_policy"]
 
 
 def load_backup_policy(path: str | Path = DEFAULT_PATH) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{path}: cannot read backup policy: {exc}") from None
-    return validate_backup_policy(data, str(path))
+    return validate_backup_policy(read_yaml(Path(path)), str(path))

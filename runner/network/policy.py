@@ -8,11 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from jsonschema import Draft7Validator
-
 from runner.errors import PolicyError
 from runner.paths import POLICIES
+from runner.policy import load
 
 GOLDEN_PATH = POLICIES / "network" / "golden.yml"
 PROBES_PATH = POLICIES / "network" / "probes.yml"
@@ -109,23 +107,11 @@ PROBE_SCHEMA: dict[str, Any] = {
 
 
 def validate(data: Any, schema: dict[str, Any], source: str) -> None:
-    errors = sorted(Draft7Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = [f"at '{'.'.join(str(p) for p in e.absolute_path) or '(top)'}': {e.message}" for e in errors]
-        raise PolicyError(f"{source}: invalid network policy: " + "; ".join(lines))
-
-
-def _read(path: Path) -> Any:
-    try:
-        return yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError:
-        raise PolicyError(f"{path}: network policy file not found") from None
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    load.validate(data, schema, source, "network policy")
 
 
 def load_golden(path: Path | str = GOLDEN_PATH) -> dict[str, Any]:
-    data = _read(Path(path))
+    data = load.read_yaml(Path(path))
     validate(data, GOLDEN_SCHEMA, str(path))
     golden = data["golden_config"]
     known = {f["id"] for f in golden["fragments"]}
@@ -137,7 +123,7 @@ def load_golden(path: Path | str = GOLDEN_PATH) -> dict[str, Any]:
 
 
 def load_check_policy(path: Path | str = PROBES_PATH) -> dict[str, Any]:
-    data = _read(Path(path))
+    data = load.read_yaml(Path(path))
     validate(data, PROBES_SCHEMA, str(path))
     return data["network_check"]
 

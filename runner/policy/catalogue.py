@@ -5,7 +5,6 @@ Every problem is collected first and reported at once, one line each: ``file: co
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,6 +17,7 @@ import yaml
 from runner.errors import PolicyError
 from runner.paths import POLICIES, REPO_ROOT
 from runner.policy import refs
+from runner.policy.load import read_yaml
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 DEFAULT_CATALOGUE = POLICIES / "controls.yml"
@@ -75,29 +75,6 @@ class Catalogue:
 @cache
 def schema(name: str) -> dict[str, Any]:
     return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
-
-
-def read_yaml(path: Path) -> Any:
-    """YAML with dates turned back into ISO strings (the schema speaks JSON)."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise PolicyError(f"{path}:{where} not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    return _stringify_dates(data)
-
-
-def _stringify_dates(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _stringify_dates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_stringify_dates(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def schema_errors(data: Any, schema_name: str, path: Path, id_key: str = "controls") -> list[str]:

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from runner.errors import PolicyError
 from runner.paths import POLICIES
+from runner.policy.load import read_yaml
 
 ISO_TAG = re.compile(r"^iso(\d\.\d{1,2})$")
 
@@ -29,10 +28,7 @@ class SopStep:
 
 
 def _load(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{path}: cannot read: {exc}") from None
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise PolicyError(f"{path}: expected a mapping at the top level")
     return data

@@ -13,7 +13,8 @@ from typing import Any
 
 from runner.errors import PolicyError
 from runner.paths import POLICIES
-from runner.policy.catalogue import read_yaml, schema_errors
+from runner.policy.catalogue import schema_errors
+from runner.policy.load import read_yaml
 
 DEFAULT_WAIVERS = POLICIES / "waivers.yml"
 
