@@ -181,10 +181,9 @@ class Lab:
             podman.podman("network", "create", "--subnet", self.subnet, "--label", f"{LABEL}={self.name}",
                           self.network)
 
-    def _run_args(self, node: Node) -> list[str]:
-        return ["run", "-d", "--name", self.container(node.name), "--hostname", node.name,
-                "--label", f"{LABEL}={self.name}", "--network", self.network,
-                "--network-alias", node.name]
+    def _identity_options(self, node: Node) -> list[str]:
+        return ["--name", self.container(node.name), "--hostname", node.name,
+                "--label", f"{LABEL}={self.name}", "--network", self.network, "--network-alias", node.name]
 
     def _ensure_container(self, node: Node, image: str) -> None:
         name = self.container(node.name)
@@ -195,44 +194,42 @@ class Lab:
             podman.podman("start", name)
             return
         self._check_port_free(node.port)
-        args = self._run_args(node)
+        options = self._identity_options(node)
         if node.kind == "host":
-            args += ["-p", f"127.0.0.1:{node.port}:22", "--tmpfs", "/tmp", image]
-        elif node.kind == "device":
-            spec = self.state_dir / f"device-{node.name}.json"
-            self._write_device_spec(node, spec)
-            args += ["-p", f"127.0.0.1:{node.port}:22", "-v", f"{REPO_ROOT}:{REPO_ROOT}:ro",
-                     "-v", f"{spec}:/run/sop-device.json:ro", "-e", f"PYTHONPATH={REPO_ROOT}",
-                     image, f"{REPO_ROOT}/.venv/bin/python", "-m", "runner.lab.fakeswitch",
-                     "--spec", "/run/sop-device.json"]
-        else:
-            args += self._service_args(node, image)
-        if node.kind == "host":
-            self._create_host(name, args)
+            self._create_host(name, [*options, "-p", f"127.0.0.1:{node.port}:22", "--tmpfs", "/tmp", image])
             self._install_key(node)
-        else:
-            podman.podman(*args)
+            return
+        # Devices and services run a program of this checkout's venv (same Debian python3 as the image).
+        extra, command = self._device_program(node) if node.kind == "device" else self._service_program(node)
+        podman.podman("run", "-d", *options, *extra, "-v", f"{REPO_ROOT}:{REPO_ROOT}:ro",
+                      "-e", f"PYTHONPATH={REPO_ROOT}", image, *command)
 
-    def _service_args(self, node: Node, image: str) -> list[str]:
-        """A service container: moto S3 by default, or ``python -m <module> <args>`` from the repo's venv."""
+    def _device_program(self, node: Node) -> tuple[list[str], list[str]]:
+        """fake-switches serving this device on port 22, its spec (with generated secrets) mounted read-only."""
+        spec = self.state_dir / f"device-{node.name}.json"
+        self._write_device_spec(node, spec)
+        extra = ["-p", f"127.0.0.1:{node.port}:22", "-v", f"{spec}:/run/sop-device.json:ro"]
+        return extra, [f"{REPO_ROOT}/.venv/bin/python", "-m", "runner.lab.fakeswitch", "--spec", "/run/sop-device.json"]
+
+    def _service_program(self, node: Node) -> tuple[list[str], list[str]]:
+        """A service: moto S3 by default, or ``python -m <module> <args>``."""
         cport = node.spec["container_port"]
-        args = ["-p", f"127.0.0.1:{node.port}:{cport}"]
+        options = ["-p", f"127.0.0.1:{node.port}:{cport}"]
         if node.spec.get("udp"):
-            args += ["-p", f"127.0.0.1:{node.port}:{cport}/udp"]
-        for extra in node.spec.get("extra_ports", []):
-            args += ["-p", f"127.0.0.1:{self.base_port + extra['offset']}:{extra['container_port']}"]
+            options += ["-p", f"127.0.0.1:{node.port}:{cport}/udp"]
+        for port in node.spec.get("extra_ports", []):
+            options += ["-p", f"127.0.0.1:{self.base_port + port['offset']}:{port['container_port']}"]
         for cap in node.spec.get("cap_add", []):
-            args += ["--cap-add", cap]
-        args += ["-v", f"{REPO_ROOT}:{REPO_ROOT}:ro"]
+            options += ["--cap-add", cap]
         if "module" in node.spec:
-            return [*args, "-e", f"PYTHONPATH={REPO_ROOT}", image, f"{REPO_ROOT}/.venv/bin/python", "-m",
-                    node.spec["module"], *[str(a) for a in node.spec.get("args", [])]]
-        return [*args, image, f"{REPO_ROOT}/.venv/bin/moto_server", "-H", "0.0.0.0", "-p", str(cport)]
+            return options, [f"{REPO_ROOT}/.venv/bin/python", "-m", node.spec["module"],
+                             *[str(a) for a in node.spec.get("args", [])]]
+        return options, [f"{REPO_ROOT}/.venv/bin/moto_server", "-H", "0.0.0.0", "-p", str(cport)]
 
-    def _create_host(self, name: str, run_args: list[str]) -> None:
+    def _create_host(self, name: str, create_args: list[str]) -> None:
         """Create, give the host a machine-id of its own (systemd would derive the same one in every container),
         then boot it."""
-        podman.podman("create", *run_args[2:])  # drop "run -d"
+        podman.podman("create", *create_args)
         machine_id = self.state_dir / f"machine-id-{name}"
         machine_id.write_text(uuid.uuid4().hex + "\n")
         podman.podman("cp", str(machine_id), f"{name}:/etc/machine-id")
