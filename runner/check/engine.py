@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner import execute
+from runner.ansible_run import RunOptions, run_playbook
 from runner.check.evaluate import STATUSES, evaluate_host
 from runner.errors import ConfigError
-from runner.paths import INVENTORIES, PLAYBOOKS, REPO_ROOT
+from runner.paths import INVENTORIES, PLAYBOOKS
 from runner.policy.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from runner.policy.waivers import default_waiver_files, load_waivers
 from runner.settings import audit_dir as resolve_audit_dir
@@ -150,11 +150,7 @@ def run_check(options: CheckOptions, progress: Progress | None = None) -> CheckR
 def _collect(
     inventory: Path, options: CheckOptions, extra_vars: dict[str, str], progress: Progress | None
 ) -> dict[str, Any]:
-    """Run the collection play through the runner API (recorded in the audit ledger) or plain ansible."""
-    try:
-        from runner.ansible_run import RunOptions, run_playbook
-    except ImportError:
-        return _collect_plain(inventory, options, extra_vars)
+    """Run the collection play through the runner API, so the collection is recorded in the audit ledger."""
     outcome = run_playbook(
         RunOptions(
             playbook=CHECK_PLAYBOOK,
@@ -172,26 +168,6 @@ def _collect(
         "record": str(outcome.record_path or ""),
         "ansible_rc": outcome.ansible_rc,
         "output_tail": outcome.output_tail[-1500:],
-    }
-
-
-def _collect_plain(inventory: Path, options: CheckOptions, extra_vars: dict[str, str]) -> dict[str, Any]:
-    command = [
-        str(REPO_ROOT / ".venv" / "bin" / "ansible-playbook"),
-        "-i",
-        str(inventory),
-        str(CHECK_PLAYBOOK),
-        "-e",
-        json.dumps(extra_vars),
-    ]
-    if options.limit:
-        command += ["--limit", options.limit]
-    proc = execute.run(command, check=False, timeout=1800)
-    return {
-        "run_id": None,
-        "status": "success" if proc.returncode == 0 else "failed",
-        "ansible_rc": proc.returncode,
-        "output_tail": proc.stdout[-1500:],
     }
 
 
