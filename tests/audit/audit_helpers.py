@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import labtools
+
 from runner.audit import ledger
 from runner.audit.events import EventLog
 from runner.audit.record import build_record, final_status
@@ -151,13 +153,5 @@ def sop(
 def ansible_playbook(
     playbook: str | Path, inventory: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Plain ansible-playbook from the repo root (ansible.cfg applies), no TTY, like cron or CI."""
-    return subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook), *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env or clean_env(),
-        check=False,
-    )
+    """Plain ansible-playbook from the repo root, no TTY, like cron or CI; ``env`` is the whole environment."""
+    return labtools.ansible_playbook(playbook, inventory, *args, environ=env or clean_env())
