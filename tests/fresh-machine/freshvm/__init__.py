@@ -1,0 +1,1 @@
+"""The fresh-machine check (tests/fresh-machine/run)."""
