@@ -22,15 +22,16 @@ import shlex
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner import inventory as inventory_sources
+from runner.audit.error_run import record_error_run
 from runner.audit.identity import detect_operator
 from runner.audit.store import AuditStore, new_run_id
-from runner.errors import ConfigError
+from runner.errors import ConfigError, InventoryError
 from runner.paths import PLAYBOOKS, REPO_ROOT
 from runner.settings import audit_dir as resolve_audit_dir
 
@@ -82,6 +83,8 @@ class RunOutcome:
         """One line: run id, status, host counts, duration."""
         if not self.record:
             return f"run {self.run_id}: {self.status} (ansible rc={self.ansible_rc}; no record was written)"
+        if self.record.get("error"):
+            return f"run {self.run_id}: error - nothing was done: {self.record['error']}"
         hosts = self.record.get("hosts") or {}
         total = {
             k: sum(int(h.get(k, 0)) for h in hosts.values())
@@ -202,7 +205,10 @@ def _remove_stale_private_dirs() -> None:
 
 
 def run_playbook(options: RunOptions, progress: Progress | None = None) -> RunOutcome:
-    """Run one playbook through ansible-runner; the sop_audit callback writes record, reports and ledger."""
+    """Run one playbook through ansible-runner; the sop_audit callback writes record, reports and ledger.
+
+    An inventory that does not parse (or holds no host) is recorded as a run of status ``error`` and nothing runs.
+    """
     import ansible_runner
 
     playbook = Path(options.playbook).expanduser()
@@ -213,9 +219,14 @@ def run_playbook(options: RunOptions, progress: Progress | None = None) -> RunOu
     run_id = new_run_id()
     audit_dir = resolve_audit_dir(options.audit_dir)
     store = AuditStore(audit_dir)
+    try:
+        inventory_sources.load(inventory or inventory_sources.default_sources(),
+                               vault_password_file=options.vault_password_file)
+    except InventoryError as exc:
+        return _error_outcome(store, run_id, playbook, options, inventory=inventory,
+                              error=str(exc).splitlines()[0])
     _remove_stale_private_dirs()
     private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{run_id}-{os.getpid()}-"))
-    started = time.monotonic()
     try:
         result = ansible_runner.run(
             private_data_dir=str(private),
@@ -235,10 +246,29 @@ def run_playbook(options: RunOptions, progress: Progress | None = None) -> RunOu
             tail = result.stdout.read()[-4000:]
     finally:
         shutil.rmtree(private, ignore_errors=True)
-    return _outcome(store, run_id, rc, tail, time.monotonic() - started)
+    if not store.run(run_id).events.exists():  # ansible stopped before the first play (syntax, --limit)
+        return _error_outcome(store, run_id, playbook, options, inventory=inventory,
+                              error=ansible_error(tail), rc=rc, tail=tail)
+    return _outcome(store, run_id, rc, tail)
 
 
-def _outcome(store: AuditStore, run_id: str, rc: int | None, tail: str, elapsed: float) -> RunOutcome:
+def _error_outcome(store: AuditStore, run_id: str, playbook: Path, options: RunOptions, *,
+                   inventory: list[str], error: str, rc: int | None = None, tail: str = "") -> RunOutcome:
+    """Record a run that could not start (status ``error``, the reason in one line) and return its outcome."""
+    run = record_error_run(store, run_id, playbook, {**vars(options), "inventory": inventory}, error)
+    return _outcome(store, run.run_id, rc, tail)
+
+
+def ansible_error(tail: str) -> str:
+    """ansible's own ERROR line from its output (what stopped it before the first play)."""
+    lines = [ln.strip() for ln in tail.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        if line.startswith(("ERROR!", "[ERROR]:")):
+            return line.split(maxsplit=1)[1] if " " in line else line
+    return lines[-1] if lines else "ansible stopped before the first play (no output)"
+
+
+def _outcome(store: AuditStore, run_id: str, rc: int | None, tail: str) -> RunOutcome:
     run = store.run(run_id)
     if not run.record.exists():
         return RunOutcome(run_id, "error", EXIT_CODES["error"], None, {}, None, rc, tail)

@@ -24,6 +24,10 @@ class ConfigError(SopError):
     """Malformed input the user wrote: inventory, variables, settings, CLI arguments."""
 
 
+class InventoryError(ConfigError):
+    """An inventory source that does not parse, or an inventory with no host."""
+
+
 class PolicyError(SopError):
     """Malformed control catalogue, waivers or other policy data."""
 

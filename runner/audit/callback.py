@@ -26,6 +26,7 @@ from ansible.release import __version__ as ansible_version
 from runner import execute
 from runner.audit import ledger
 from runner.audit.events import EventLog, sha256_file, utcnow
+from runner.audit.failure import failure_reason
 from runner.audit.identity import controller, detect_entry_point, detect_operator
 from runner.audit.record import GATE_TAG, build_record, final_status
 from runner.audit.redact import PLACEHOLDER, Redactor, collect_secrets
@@ -34,6 +35,7 @@ from runner.policy.refs import classify_tags
 from runner.settings import audit_dir as resolve_audit_dir
 
 MAX_TEXT = 2000
+NO_HOSTS = "no host matched any play (empty inventory, or a --limit/group that selects nobody): nothing was done"
 MAX_ITEMS = 200
 
 
@@ -255,10 +257,14 @@ class AuditCallback(CallbackBase):
             out["evidence"] = dict.fromkeys(evidence, PLACEHOLDER) if no_log else red.redact(evidence)
         if no_log:
             out["censored"] = True
+            if status in {"failed", "unreachable"}:
+                out["reason"] = PLACEHOLDER
             return out
         if "rc" in raw and isinstance(raw["rc"], int):
             out["rc"] = raw["rc"]
         if status in {"failed", "unreachable"}:
+            # from the whole output (before truncation), so a script's JSON errors are still readable
+            out["reason"] = _truncate(red.redact(failure_reason(raw)), 1000)
             for stream in ("stderr", "stdout", "module_stderr"):
                 if raw.get(stream):
                     out[stream] = _truncate(red.redact(raw[stream])[-MAX_TEXT:])
@@ -303,15 +309,21 @@ class AuditCallback(CallbackBase):
         custom = {h: (data or {}).get("sop_evidence") for h, data in (stats.custom or {}).items()}
         evidence = self._redactor.redact({h: v for h, v in custom.items() if v})
         self._emit("stats", {"hosts": hosts, "evidence": evidence})
+        if not hosts:  # a run on zero hosts did nothing: never a success
+            self._close("error", error=NO_HOSTS)
+            self._fail_process(NO_HOSTS)
+            return
         record = build_record(self._events)
         self._close(final_status(record))
 
-    def _close(self, status: str, reason: str | None = None) -> None:
+    def _close(self, status: str, reason: str | None = None, *, error: str | None = None) -> None:
         if self._finished or self._log is None or self._store is None or os.getpid() != self._pid:
             return
         data: dict[str, Any] = {"status": status}
         if reason:
             data["abort_reason"] = reason
+        if error:
+            data["error"] = error
         self._emit("run_end", data)
         self._finished = True
         try:
@@ -335,6 +347,13 @@ class AuditCallback(CallbackBase):
         else:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
+
+    def _fail_process(self, message: str) -> None:
+        """End ansible-playbook with exit 1 (the record is sealed). ansible turns a callback's exceptions into
+        warnings, and offers no other way for a callback to set the exit code; SystemExit is not an Exception."""
+        self._display.error(f"sop_audit: {message}")
+        if os.getpid() == self._pid:
+            raise SystemExit(1)
 
     def _warn(self, message: str) -> None:
         text = f"sop_audit: {message}"

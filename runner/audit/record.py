@@ -14,7 +14,7 @@ SCHEMA_PATH = Path(__file__).with_name("run-record.schema.json")
 GATE_TAG = "sop_gate"
 
 # Final statuses, by precedence when several apply.
-STATUSES = ("running", "aborted", "refused", "failed", "unreachable", "success")
+STATUSES = ("running", "error", "aborted", "refused", "failed", "unreachable", "success")
 HOST_COUNTERS = ("ok", "changed", "failed", "unreachable", "skipped", "rescued", "ignored")
 
 
@@ -131,6 +131,8 @@ def build_record(
         record["status"] = fold.end["status"]
         record["ended"] = fold.end["ts"]
         abort_reason = fold.end.get("abort_reason")
+        if fold.end.get("error"):
+            record["error"] = fold.end["error"]
     else:
         record["status"] = seal_status or "running"
         record["ended"] = events[-1]["ts"] if events and seal_status else None

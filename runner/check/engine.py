@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner import inventory as inventory_sources
 from runner.ansible_run import RunOptions, run_playbook
 from runner.check.evaluate import STATUSES, evaluate_host
-from runner.errors import ConfigError
+from runner.errors import ConfigError, InventoryError
 from runner.paths import INVENTORIES, PLAYBOOKS
 from runner.policy.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from runner.policy.waivers import default_waiver_files, load_waivers
@@ -82,14 +83,11 @@ def default_inventory() -> Path:
 
 def target_hosts(inventory: Path, limit: str | None) -> dict[str, list[str]]:
     """Hosts of the `linux` group after --limit, with their groups (ansible's own inventory parser)."""
-    from ansible.inventory.manager import InventoryManager
-    from ansible.parsing.dataloader import DataLoader
-
     if not inventory.exists():
         raise ConfigError(
             f"inventory {inventory}: no such file", hint="start the lab (sop lab up) or pass -i"
         )
-    manager = InventoryManager(loader=DataLoader(), sources=[str(inventory)])
+    manager = inventory_sources.load([str(inventory)])
     if limit:
         manager.subset(limit)
     hosts = {
@@ -103,6 +101,17 @@ def target_hosts(inventory: Path, limit: str | None) -> dict[str, list[str]]:
     return hosts
 
 
+def _target_hosts_or_record(inventory: Path, options: CheckOptions) -> dict[str, list[str]]:
+    """The hosts to audit; an inventory that does not parse is recorded as a collection run in error, then raised."""
+    try:
+        return target_hosts(inventory, options.limit)
+    except InventoryError as exc:
+        outcome = run_playbook(RunOptions(playbook=CHECK_PLAYBOOK, inventory=[str(inventory)], limit=options.limit,
+                                          reason="sop check", audit_dir=options.audit_dir))
+        raise InventoryError(str(exc).splitlines()[0],
+                             hint=f"recorded as run {outcome.run_id} (status {outcome.status})") from None
+
+
 def run_check(options: CheckOptions, progress: Progress | None = None) -> CheckResult:
     catalogue = load_catalogue(options.catalogue)
     controls = [c.to_dict() for c in catalogue.select(options.controls)]
@@ -113,7 +122,7 @@ def run_check(options: CheckOptions, progress: Progress | None = None) -> CheckR
         else (options.waiver_files if options.waiver_files else default_waiver_files(inventory))
     )
     waivers = [w.to_dict() for w in load_waivers(list(waiver_files), set(catalogue.controls))]
-    hosts = target_hosts(inventory, options.limit)
+    hosts = _target_hosts_or_record(inventory, options)
     today = options.today or dt.datetime.now(dt.UTC).date()
     check_id = dt.datetime.now(dt.UTC).strftime("check-%Y%m%dT%H%M%SZ-") + secrets.token_hex(2)
     started, clock = dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), time.monotonic()

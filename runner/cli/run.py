@@ -68,7 +68,7 @@ def print_outcome(outcome: RunOutcome) -> None:
                 if result["status"] in {"failed", "unreachable"} and not result.get("ignored"):
                     click.secho(
                         f"  {result['status'].upper()} {result['host']}: {task['name']}: "
-                        f"{result.get('msg', '')}"[:300],
+                        f"{result.get('reason') or result.get('msg', '')}"[:500],
                         fg="red",
                     )
     if not outcome.record and outcome.output_tail:

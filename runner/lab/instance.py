@@ -31,6 +31,24 @@ TOPOLOGY = Path(__file__).with_name("topology.yml")
 LABEL = "io.sop-as-code.lab"
 DEFAULT_BASE_PORT = 2300
 BOOT_TIMEOUT_S = 90
+NAME_CHECK_TIMEOUT_S = 15
+# Run on a lab host: {name: port} -> {name: problem} for each service not resolved/reached (port 0: resolve only).
+NAME_PROBE = """
+import json, socket, sys
+problems = {}
+for name, port in json.loads(sys.argv[1]).items():
+    try:
+        address = socket.getaddrinfo(name, None, socket.AF_INET)[0][4][0]
+    except OSError:
+        problems[name] = "unresolved"
+        continue
+    if port:
+        try:
+            socket.create_connection((address, port), timeout=3).close()
+        except OSError as exc:
+            problems[name] = f"{address}:{port}: {exc.strerror or exc}"
+print(json.dumps(problems))
+"""
 Progress = Callable[[str], None]
 
 
@@ -49,7 +67,8 @@ class Node:
 
 
 class Lab:
-    def __init__(self, name: str | None = None, progress: Progress = print) -> None:
+    def __init__(self, name: str | None = None, progress: Progress = print,
+                 topology: dict[str, Any] | None = None) -> None:
         self.name = name or default_lab_name()
         if not self.name.replace("-", "").isalnum() or len(self.name) > 20:
             raise LabError(f"lab name {self.name!r}: use up to 20 letters, digits and dashes")
@@ -62,7 +81,7 @@ class Lab:
         self.state_dir = LAB_STATE / self.name
         self.inventory_path = INVENTORIES / "lab" / (
             "hosts.yml" if self.name == "default" else f"hosts-{self.name}.yml")
-        self.topology = yaml.safe_load(TOPOLOGY.read_text())
+        self.topology = topology or yaml.safe_load(TOPOLOGY.read_text())  # a smaller one in tests
 
     # --- naming -------------------------------------------------------------------------------------------
     def container(self, node: str) -> str:
@@ -100,12 +119,14 @@ class Lab:
         image = ensure_image(self.progress)
         if not (self.state_dir / "state.json").exists():
             self._remove_orphans()
+        self._replace_cni_network()
         self._ensure_state()
         self._ensure_network()
         for node in self.nodes():
             self._ensure_container(node, image)
         self._wait_ready()
         self._ensure_bucket()
+        self.check_names()
         self._write_known_hosts()
         state = self._write_inventory()
         self.progress(f"lab '{self.name}' up in {time.monotonic() - started:.1f}s: "
@@ -149,7 +170,42 @@ class Lab:
         self._wait_ready([target])
         self._write_known_hosts()
 
+    def check_names(self, timeout_s: float = NAME_CHECK_TIMEOUT_S) -> None:
+        """Prove what the SOPs rely on: a lab host resolves and reaches ``s3`` and the probe targets by name
+        (backups go to http://s3:5000). Retried briefly while podman's DNS registers new containers."""
+        host = self.hosts()[0]
+        targets = {name: (0 if spec.get("udp") else spec["container_port"])
+                   for name, spec in self.topology["services"].items()}
+        deadline = time.monotonic() + timeout_s
+        while True:  # bounded by timeout_s
+            problems = json.loads(self.exec(host.name, "python3", "-c", NAME_PROBE, json.dumps(targets)) or "{}")
+            if not problems or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        unresolved = sorted(n for n, why in problems.items() if why == "unresolved")
+        if unresolved:
+            raise LabError(f"lab host {host.name} cannot resolve {', '.join(unresolved)} by name (podman DNS): "
+                           f"backups to s3 and the network check would fail",
+                           hint=f"{podman.FIX_DNS}; then sop lab down --name {self.name} && "
+                                f"sop lab up --name {self.name}")
+        if problems:
+            name, why = sorted(problems.items())[0]
+            raise LabError(f"lab host {host.name} resolves but cannot reach {name}: {why}",
+                           hint=f"podman logs {self.container(name)}")
+
     # --- internals ----------------------------------------------------------------------------------------
+    def _replace_cni_network(self) -> None:
+        """A lab network made by podman's CNI backend (an older setup, no DNS) is replaced: its containers and
+        config go, and netavark creates the network again (keys and secrets in the state dir are kept)."""
+        leftover = podman.cni_leftover(self.network)
+        if leftover is None:
+            return
+        self.progress(f"lab network {self.network} was made by podman's CNI backend (no DNS): recreating it "
+                      "and its containers with netavark")
+        for info in podman.containers(f"{LABEL}={self.name}"):
+            podman.podman("rm", "-f", "-t", "2", info["Id"])
+        podman.remove_cni_leftover(leftover)
+
     def _remove_orphans(self) -> None:
         """Remove this lab's containers and network. Also used when they outlive their state directory (another
         checkout, a deleted .lab/): their keys and secrets are gone, so they cannot be reused."""

@@ -31,6 +31,51 @@ def preflight() -> None:
         raise LabError(f"fs.inotify.max_user_instances is {limit}: systemd in lab hosts stalls at boot below "
                        f"{MIN_INOTIFY_INSTANCES}",
                        hint="./bootstrap setup  (or: sysctl -w fs.inotify.max_user_instances=8192)")
+    check_network_stack()
+
+
+AARDVARK = (Path("/usr/lib/podman/aardvark-dns"), Path("/usr/libexec/podman/aardvark-dns"))
+CNI_CONFIG_DIR = Path("/etc/cni/net.d")
+FIX_DNS = "apt-get install -y netavark aardvark-dns  (./bootstrap setup does it)"
+
+
+def network_backend() -> str:
+    """The backend podman uses with the lab's containers.conf (``netavark`` or ``cni``)."""
+    result = podman("info", "--format", "{{.Host.NetworkBackend}}", check=False, timeout=60)
+    if result.returncode != 0:
+        detail = (result.stderr or "").strip().splitlines()
+        raise LabError(f"podman info failed: {detail[-1] if detail else 'no output'}", hint=FIX_DNS)
+    return result.stdout.strip()
+
+
+def check_network_stack() -> None:
+    """Lab containers find each other by name only with netavark + aardvark-dns (CNI here has no DNS plugin)."""
+    backend = network_backend()
+    if backend != "netavark":
+        raise LabError(f"podman's network backend is {backend!r}: lab hosts could not resolve 's3' and the "
+                       f"probe targets by name", hint=FIX_DNS)
+    if not any(path.exists() for path in AARDVARK):
+        raise LabError("aardvark-dns (podman's DNS server) is missing: lab hosts could not resolve each other",
+                       hint=FIX_DNS)
+
+
+def cni_leftover(network: str, config_dir: Path = CNI_CONFIG_DIR) -> Path | None:
+    """The CNI config of a lab network that an older setup (CNI backend, no DNS) created, if any."""
+    path = config_dir / f"{network}.conflist"
+    return path if path.is_file() else None
+
+
+def remove_cni_leftover(path: Path) -> str | None:
+    """Delete a CNI lab network's config and its bridge (netavark recreates the network); return the bridge."""
+    try:
+        plugins = json.loads(path.read_text()).get("plugins") or [{}]
+        bridge = plugins[0].get("bridge")
+    except (OSError, ValueError, AttributeError):
+        bridge = None
+    path.unlink(missing_ok=True)
+    if bridge and shutil.which("ip") and Path(f"/sys/class/net/{bridge}").exists():
+        execute.run(["ip", "link", "delete", bridge], check=False, timeout=30)
+    return bridge
 
 
 def podman(*args: str, check: bool = True, timeout: float = 300, input_text: str | None = None,

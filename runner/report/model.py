@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from runner.audit.failure import failure_reason
 from runner.errors import PolicyError
 from runner.policy.refs import SopStep, iso_controls, sop_steps
 
@@ -13,6 +14,7 @@ STATUS_TEXT = {
     "failed": "Completed with failures",
     "unreachable": "Some hosts could not be reached",
     "refused": "Refused by a safety gate (nothing past the gate was done)",
+    "error": "Did not run: an error stopped it before any host was touched",
     "aborted": "Aborted before completion (partial record)",
     "running": "Still running (partial record)",
 }
@@ -62,6 +64,7 @@ def _result_line(play: dict[str, Any], task: dict[str, Any], result: dict[str, A
         "status_text": status_text,
         "changed": result.get("changed"),
         "msg": _plain_msg(result.get("msg")),
+        "reason": _reason(result),
         "diff": diff_text(result.get("diff")),
         "stderr": result.get("stderr"),
         "evidence": result.get("evidence"),
@@ -71,6 +74,13 @@ def _result_line(play: dict[str, Any], task: dict[str, Any], result: dict[str, A
         "sop_steps": task.get("sop_steps") or [],
         "iso_controls": task.get("iso_controls") or [],
     }
+
+
+def _reason(result: dict[str, Any]) -> str | None:
+    """Why a failed task failed (records before schema 1.0's ``reason`` field: derived from what they hold)."""
+    if result["status"] not in {"failed", "unreachable"}:
+        return None
+    return result.get("reason") or failure_reason(result)
 
 
 def _plain_msg(msg: Any) -> Any:
