@@ -233,3 +233,19 @@ def test_secrets_appear_in_no_artifact(lab: Lab, backed_up: Path, audit_dir: Pat
         assert all(line.startswith(("700 root", "600 root")) for line in modes.splitlines()), modes
         journal = sh(lab, node, "journalctl --no-pager -o cat | tail -n 2000")
         assert all(secret not in journal for secret in secrets)
+
+
+def test_failed_cloud_backup_report_names_the_real_cause(lab: Lab, lab_inventory: Path, audit_dir: Path) -> None:
+    """A cloud endpoint whose name does not resolve (as on a lab without podman DNS): the console and every report
+    say what restic said ("lookup ... no such host"), not ansible's generic "non-zero return code"."""
+    outcome = run_playbook(RunOptions(playbook=REPO_ROOT / BACKUP, inventory=[str(lab_inventory)], limit="ws-lt02",
+                                      extra_vars={"sop_lab_s3_endpoint": "http://s3-gone:5000"},
+                                      audit_dir=audit_dir, reason="pytest: unresolvable cloud endpoint"))
+    assert outcome.status == "failed", outcome.summary()
+    assert outcome.record is not None
+    failed = [r for p in outcome.record["plays"] for t in p["tasks"] for r in t["results"]
+              if r["status"] == "failed" and not r.get("ignored")]
+    assert failed and all("s3-gone" in r["reason"] and "no such host" in r["reason"] for r in failed), failed
+    for fmt in ("md", "html", "json"):
+        text = outcome.report_paths[fmt].read_text()
+        assert "no such host" in text and "s3-gone" in text, fmt
