@@ -59,9 +59,9 @@ def check_network_stack() -> None:
                        hint=FIX_DNS)
 
 
-def cni_leftover(network: str, config_dir: Path = CNI_CONFIG_DIR) -> Path | None:
+def cni_leftover(network: str, config_dir: Path | None = None) -> Path | None:
     """The CNI config of a lab network that an older setup (CNI backend, no DNS) created, if any."""
-    path = config_dir / f"{network}.conflist"
+    path = (config_dir or CNI_CONFIG_DIR) / f"{network}.conflist"
     return path if path.is_file() else None
 
 

@@ -72,3 +72,24 @@ def test_lab_up_refuses_a_network_without_dns_and_writes_no_inventory() -> None:
     finally:
         lab.down()
     assert not lab_podman.exists("network", lab.network)
+
+
+def test_lab_network_left_by_the_cni_backend_is_recreated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine where an older setup made the lab's network with CNI: `lab up` removes that network's config and
+    containers, and brings the lab up on netavark with working names."""
+    monkeypatch.setattr(lab_podman, "CNI_CONFIG_DIR", tmp_path)
+    messages: list[str] = []
+    lab = Lab("cni-test", progress=messages.append, topology=SMALL)
+    try:
+        lab.up()
+        before = lab_podman.podman("inspect", "--format", "{{.Id}}", lab.container("nd-host")).stdout
+        leftover = tmp_path / f"{lab.network}.conflist"
+        leftover.write_text(json.dumps({"name": lab.network, "plugins": [{"type": "bridge", "bridge": "cni-none0"}]}))
+        lab.up()
+        after = lab_podman.podman("inspect", "--format", "{{.Id}}", lab.container("nd-host")).stdout
+        assert not leftover.exists()
+        assert before != after  # the host was recreated on the netavark network
+        assert any("made by podman's CNI backend" in m for m in messages)
+        lab.check_names(timeout_s=0)
+    finally:
+        lab.down()
