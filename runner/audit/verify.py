@@ -221,12 +221,29 @@ def _rebuild_problem(run_id: str, source: Source, sealed: bool) -> str | None:
     fields = sorted(k for k in set(record) | set(rebuilt) if record.get(k) != rebuilt.get(k))
     if not fields:
         return None
-    first = fields[0]
+    where, said, seen = _first_difference(record, rebuilt)
     return (
         f"run {run_id}: record.json disagrees with its events.jsonl in {', '.join(fields)} "
-        f"({first}: record says {json.dumps(record.get(first), default=str)[:80]}, "
-        f"events say {json.dumps(rebuilt.get(first), default=str)[:80]})"
+        f"({where}: record says {_short(said)}, events say {_short(seen)})"
     )
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _first_difference(a: Any, b: Any, path: str = "") -> tuple[str, Any, Any]:
+    """The first (sorted) path where two JSON values differ, and both values there."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{path}.{key}" if path else str(key))
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, f"{path}[{index}]")
+    return path, a, b
 
 
 def _check_records(source: Source, walk: _Walk, result: VerifyResult) -> None:
