@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.audit import keys, ledger
-from runner.audit.events import utcnow
+from runner.audit.events import sha256_bytes, utcnow
 from runner.audit.worm import StoreUnavailable, WormStore
 from runner.files import write_private
 
@@ -41,29 +41,23 @@ class RemoteLedger:
         self.store = store
         self.spool = self.root / "spool"
         self._paths = ledger.LedgerPaths(self.root)
-        self._hint = self.root / ".store-head"
+        self._hint = self.root / f".store-head-{sha256_bytes(str(store.url).encode())[:12]}"
 
     # ---- the store's head ----------------------------------------------------------------------------------
-    def _hint_seq(self) -> int:
+    def _known_head(self) -> tuple[int, bytes | None]:
+        """The last entry this controller saw (cached per store), else the store's last one."""
         try:
-            return int(self._hint.read_text().strip())
-        except (OSError, ValueError):
-            keys_ = self.store.keys_ever("ledger/")
-            return int(keys_[-1].rsplit("/", 1)[1].split(".")[0]) if keys_ else 0
+            cached = json.loads(self._hint.read_text())
+            return int(cached["seq"]), str(cached["line"]).encode()
+        except (OSError, ValueError, KeyError, TypeError):
+            names = self.store.keys_ever("ledger/")
+            if not names:
+                return 0, None
+            seq = int(names[-1].rsplit("/", 1)[1].split(".")[0])
+            return seq, (self.store.first(ledger_key(seq)) or b"").rstrip(b"\n")
 
-    def head(self) -> tuple[int, bytes | None]:
-        """The last seq in the store and its line (probing forward from the last one seen)."""
-        seq = self._hint_seq()
-        line = self.store.first(ledger_key(seq)) if seq else None
-        while True:
-            following = self.store.first(ledger_key(seq + 1))
-            if following is None:
-                break
-            seq, line = seq + 1, following
-        if seq and line is None:  # the hint is ahead of the store (another store, or a reset lab)
-            self._hint.unlink(missing_ok=True)
-            return self.head()
-        return seq, line.rstrip(b"\n") if line else None
+    def _remember(self, seq: int, line: bytes) -> None:
+        write_private(self._hint, json.dumps({"seq": seq, "line": line.decode()}))
 
     # ---- spool ---------------------------------------------------------------------------------------------
     def _spool(self, item: dict[str, Any]) -> Path:
@@ -94,22 +88,24 @@ class RemoteLedger:
                 self.store.put(rel, path.read_bytes())
 
     def _push(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Sign the entry after the head and write it create-only; on a lost race move on to the next seq."""
         key = keys.signing_key(self.root)
+        seq, last = self._known_head()
         for _ in range(MAX_RACE):
-            seq, last = self.head()
             entry = ledger.next_entry(
                 last, item["kind"], item["run_id"], item["hashes"], key, status=item.get("status"),
                 extra=item.get("extra") or None,
             )
-            line = (ledger.canonical(entry) + "\n").encode()
+            line = ledger.canonical(entry).encode()
             try:
-                version = self.store.put(ledger_key(seq + 1), line, create_only=True)
+                version = self.store.put(ledger_key(seq + 1), line + b"\n", create_only=True)
+                won = not version or self.store.versions(ledger_key(seq + 1))[:1] == [version]
             except FileExistsError:
-                continue
-            if version and self.store.versions(ledger_key(seq + 1))[:1] != [version]:
-                continue  # the store took both writes: the first one is the entry
-            self._hint.write_text(str(seq + 1))
-            return entry
+                won = False
+            if won:
+                self._remember(seq + 1, line)
+                return entry
+            seq, last = seq + 1, (self.store.first(ledger_key(seq + 1)) or b"").rstrip(b"\n")
         raise StoreUnavailable(f"{self.store.url}: could not win a ledger seq in {MAX_RACE} tries")
 
     def flush(self) -> FlushResult:

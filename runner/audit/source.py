@@ -58,12 +58,13 @@ class StoreSource:
         self.name = str(store.url)
 
     def ledger(self) -> bytes | None:
-        names = self.store.keys_ever("ledger/")
-        if not names:
+        firsts = self.store.first_versions("ledger/")
+        if not firsts:
             return None
         lines = []
-        for seq in range(1, int(names[-1].rsplit("/", 1)[1].split(".")[0]) + 1):
-            data = self.store.first(ledger_key(seq))
+        for seq in range(1, int(next(reversed(firsts)).rsplit("/", 1)[1].split(".")[0]) + 1):
+            version = firsts.get(ledger_key(seq))
+            data = self.store.get(ledger_key(seq), version) if version else None
             lines.append(data if data is not None else b'{"missing":true}\n')
         return b"".join(lines)
 

@@ -113,15 +113,20 @@ class WormStore:
     def head(self, rel: str) -> dict[str, Any] | None:
         return self._call("head_object", Key=self.key(rel))
 
-    def keys_ever(self, rel_prefix: str) -> list[str]:
-        """Every key that has a version under a prefix, hidden behind a delete marker or not, sorted."""
+    def first_versions(self, rel_prefix: str) -> dict[str, str]:
+        """Every key that has a version under a prefix (behind a delete marker or not) -> its first version."""
         base = self.key(rel_prefix)
         strip = len(self.url.prefix) + 1 if self.url.prefix else 0
-        found: set[str] = set()
+        found: dict[str, str] = {}
         marker: dict[str, Any] = {}
         while True:
             response = self._call("list_object_versions", Prefix=base, **marker) or {}
-            found |= {str(v["Key"])[strip:] for v in response.get("Versions", [])}
+            for version in response.get("Versions", []):  # newest first per key: the last one seen is the first
+                found[str(version["Key"])[strip:]] = str(version["VersionId"])
             if not response.get("IsTruncated"):
-                return sorted(found)
+                return dict(sorted(found.items()))
             marker = {"KeyMarker": response["NextKeyMarker"], "VersionIdMarker": response["NextVersionIdMarker"]}
+
+    def keys_ever(self, rel_prefix: str) -> list[str]:
+        """Every key that has a version under a prefix, hidden behind a delete marker or not, sorted."""
+        return list(self.first_versions(rel_prefix))

@@ -53,7 +53,7 @@ def moto_endpoint() -> Iterator[str]:
                 time.sleep(0.1)
         yield endpoint
     finally:
-        server.terminate()
+        server.kill()  # in-memory: nothing to lose
         server.wait(timeout=30)
 
 
