@@ -390,6 +390,11 @@ def verify(
         source = StoreSource(store.remote.store) if store.remote else LocalSource(store.root)
     result = VerifyResult(source=source.name)
     _spool_note(store, source, result)
+    if store is not None and (store.root / "keys" / "ledger.key").exists():
+        result.notes.append(
+            f"{store.root}/keys/ledger.key: a signing key inside the audit directory (written before key "
+            "custody); move it to the key directory and delete it here (docs/audit-record.md, Key custody)"
+        )
     try:
         _verify(store, source, result, seal=seal, trusted=trusted, anchor_target=anchor_target)
     except StoreUnavailable as exc:
