@@ -158,9 +158,11 @@ class AuditStore:
         target = anchor.configured()
         if target is None:
             return
-        data = self.ledger_paths.ledger.read_bytes().splitlines()
+        with self.ledger_paths.ledger.open("rb") as handle:
+            first = handle.readline().rstrip(b"\n")
+        last = ledger.last_line(self.ledger_paths.ledger) or first
         try:
-            anchor.publish(target, data[0], len(data), data[-1], self.root)
+            anchor.publish(target, first, int(json.loads(last)["seq"]), last, self.root)
         except anchor.StoreUnavailable as exc:
             self.flush_error = f"ledger head not anchored: {exc}"
 
