@@ -50,10 +50,9 @@ def _rotation_links(parsed: Parsed, ring: KeyRing) -> list[tuple[str, str]]:
 def build(parsed: Parsed, pins: set[str], pin_source: str, beside: Ed25519PublicKey | None) -> KeyRing:
     ring = KeyRing(pins=pins, pin_source=pin_source)
     first = parsed[0][1] if parsed else None
-    genesis = ledger.entry_public_key(first) if first else None
-    for public in (genesis or beside,):
-        if public is not None:
-            ring.known[keys.key_id(public)] = public
+    first_key = (ledger.entry_public_key(first) if first else None) or beside  # ledgers before `pub`: the copy
+    if first_key is not None:
+        ring.known[keys.key_id(first_key)] = first_key
     links = _rotation_links(parsed, ring)
     ring.trusted = {kid for kid, public in ring.known.items() if keys.fingerprint(public) in pins}
     grew = True

@@ -386,7 +386,8 @@ def verify(
     ``source`` defaults to the store's WORM store when it has one, else its directory; ``trusted`` are
     pinned keys (fingerprints or PEM files), default $SOP_AUDIT_TRUSTED_KEYS or the key directory's key."""
     if source is None:
-        assert store is not None
+        if store is None:
+            raise ValueError("verify needs an audit store or a source")
         source = StoreSource(store.remote.store) if store.remote else LocalSource(store.root)
     result = VerifyResult(source=source.name)
     _spool_note(store, source, result)
