@@ -313,6 +313,7 @@ def _check_network_stores(source: Source, walk: _Walk, result: VerifyResult) -> 
     store's working tree must hold what was committed."""
     from runner.audit.gitstore import commit_problems
 
+    trees_checked: set[str] = set()  # each store's working tree once
     for run_id in sorted(walk.closed):
         data = source.read(f"runs/{run_id}/record.json")
         record = json.loads(data) if data else {}
@@ -320,10 +321,12 @@ def _check_network_stores(source: Source, walk: _Walk, result: VerifyResult) -> 
             for task in play.get("tasks", []):
                 for res in task.get("results", []):
                     evidence = res.get("evidence") or {}
-                    if evidence.get("store") and evidence.get("commit"):
-                        result.problems += [
-                            f"run {run_id}: {p}" for p in commit_problems(evidence["store"], evidence["commit"])
-                        ]
+                    if not (evidence.get("store") and evidence.get("commit")):
+                        continue
+                    store = str(evidence["store"])
+                    found = commit_problems(store, str(evidence["commit"]), check_tree=store not in trees_checked)
+                    trees_checked.add(store)
+                    result.problems += [f"run {run_id}: {p}" for p in found]
 
 
 def _pinned_ring(parsed: trust.Parsed, source: Source, trusted: tuple[str, ...], result: VerifyResult) -> trust.KeyRing:
