@@ -218,7 +218,7 @@ def run_playbook(options: RunOptions, progress: Progress | None = None) -> RunOu
     inventory = _check_inventory(options.inventory)
     run_id = new_run_id()
     audit_dir = resolve_audit_dir(options.audit_dir)
-    store = AuditStore(audit_dir)
+    store = AuditStore.configured(audit_dir)
     try:
         inventory_sources.load(inventory or inventory_sources.default_sources(),
                                vault_password_file=options.vault_password_file)

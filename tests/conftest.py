@@ -19,6 +19,8 @@ TEST_LAB = os.environ.get("SOP_TEST_LAB", "test")
 os.environ["PATH"] = f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("ANSIBLE_CONFIG", str(REPO_ROOT / "ansible.cfg"))
 os.environ.setdefault("SOP_AUDIT_DIR", tempfile.mkdtemp(prefix="sop-test-audit-"))
+# The ledger's signing key: never the real /etc/sop-as-code/audit while testing.
+os.environ.setdefault("SOP_AUDIT_KEY_DIR", tempfile.mkdtemp(prefix="sop-test-keys-"))
 
 
 @pytest.fixture(scope="session")

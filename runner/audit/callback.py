@@ -24,7 +24,6 @@ from ansible.plugins.callback import CallbackBase
 from ansible.release import __version__ as ansible_version
 
 from runner import execute
-from runner.audit import ledger
 from runner.audit.events import EventLog, sha256_file, utcnow
 from runner.audit.failure import failure_reason
 from runner.audit.identity import controller, detect_entry_point, detect_operator
@@ -147,7 +146,7 @@ class AuditCallback(CallbackBase):
     def _start_run(self, play: Any) -> None:
         extra_vars = dict(play.get_variable_manager().extra_vars)
         self._diff = bool(context.CLIARGS.get("diff"))
-        self._store = AuditStore(resolve_audit_dir(self._option("audit_dir")))
+        self._store = AuditStore.configured(resolve_audit_dir(self._option("audit_dir")))
         run_id = str(self._option("run_id") or "")
         # A caller's id (sop run) unless already used: a playbook that starts ansible-playbook inherits it.
         taken = RUN_ID.match(run_id) and self._store.run(run_id).events.exists()
@@ -155,9 +154,9 @@ class AuditCallback(CallbackBase):
         run = self._store.run(self._run_id)
         self._log = EventLog(run.events)
         self._emit("run_start", {"run": self._header(play, extra_vars)}, flush=True)
-        ledger.append(
-            self._store.root, "start", self._run_id, {"start_event": self._log.first_line_sha256 or ""}
-        )
+        self._store.append("start", self._run_id, {"start_event": self._log.first_line_sha256 or ""})
+        if self._store.flush_error:
+            self._warn(f"audit store unreachable, spooled locally: {self._store.flush_error}")
         atexit.register(self._on_exit)
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             with contextlib.suppress(ValueError, OSError):
@@ -330,6 +329,8 @@ class AuditCallback(CallbackBase):
             self._log.close()
             record = build_record(self._events)
             self._store.finish(self._store.run(str(self._run_id)), record)
+            if self._store.flush_error:
+                self._warn(f"audit store: {self._store.flush_error} (kept locally; `sop audit sync` retries)")
         except Exception as exc:
             self._warn(f"cannot finish the audit record of run {self._run_id}: {exc}")
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from ansible.release import __version__ as ansible_version
 
-from runner.audit import ledger
 from runner.audit.events import EventLog, read_events, sha256_file, utcnow
 from runner.audit.identity import controller, detect_operator
 from runner.audit.record import build_record
@@ -56,7 +55,7 @@ def record_error_run(store: AuditStore, run_id: str, playbook: Path, settings: d
     run = store.run(run_id)
     log = EventLog(run.events)
     log.append("run_start", {"run": _header(run_id, playbook, settings, redactor)}, flush=True)
-    ledger.append(store.root, "start", run.run_id, {"start_event": log.first_line_sha256 or ""})
+    store.append("start", run.run_id, {"start_event": log.first_line_sha256 or ""})
     log.append("run_end", {"status": "error", "error": redactor.scrub(error)[:1000]})
     log.close()
     store.finish(run, build_record(read_events(run.events).events))

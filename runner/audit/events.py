@@ -87,8 +87,12 @@ class EventRead:
 
 def read_events(path: Path) -> EventRead:
     """Read an events.jsonl, check its hash chain; a torn (unterminated/unparsable) last line is dropped."""
+    return parse_events(path.read_bytes())
+
+
+def parse_events(data: bytes) -> EventRead:
+    """The events of an events.jsonl's bytes (see read_events)."""
     out = EventRead()
-    data = path.read_bytes()
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

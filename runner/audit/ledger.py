@@ -1,11 +1,12 @@
-"""The append-only ledger: one signed JSON line per run event (start, end, seal), chained by sha256.
+"""The append-only ledger: one signed JSON line per run event, chained by sha256.
 
 Each line is the canonical JSON (sorted keys, no spaces) of an entry:
-``{"seq", "ts", "kind", "run_id", "prev", "hashes", "status"?, "key", "sig"}``. ``prev`` is the sha256 of the
-previous line's bytes (64 zeros for the first); ``sig`` is the ed25519 signature (base64) of the canonical
-JSON
-of the entry without ``sig``. The private key is created on first use (0600, ``keys/ledger.key``); its public
-part is published as ``ledger.pub`` beside the ledger.
+``{"seq", "ts", "kind", "run_id", "prev", "hashes", "status"?, "key", "pub"?, "new_key"?, "sig"}``. ``prev``
+is the sha256 of the previous line's bytes (64 zeros for the first); ``sig`` is the ed25519 signature (base64)
+of the canonical JSON of the entry without ``sig``. Entry 1 carries its public key (``pub``, base64 of the raw
+key); a ``rotate`` entry carries the next key (``new_key``) and is signed by both keys. The private key is
+kept outside the audit directory (runner.audit.keys); ``ledger.pub`` beside the ledger is a copy for
+convenience that verify does not trust.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from runner.audit import keys
 from runner.audit.events import GENESIS, sha256_bytes, utcnow
 
-KINDS = ("start", "end", "seal")
+KINDS = ("start", "end", "seal", "attach", "rotate")
+key_id = keys.key_id
 
 
 def canonical(entry: dict[str, Any]) -> str:
@@ -47,56 +48,24 @@ class LedgerPaths:
         return self.root / "ledger.pub"
 
     @property
-    def private_key(self) -> Path:
-        return self.root / "keys" / "ledger.key"
-
-    @property
     def lock(self) -> Path:
         return self.root / ".ledger.lock"
 
 
-def key_id(public: Ed25519PublicKey) -> str:
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
-
-
-def load_or_create_key(paths: LedgerPaths) -> Ed25519PrivateKey:
-    """The signing key; created with mode 0600 on first use, its public part written to ledger.pub."""
-    if paths.private_key.exists():
-        key = serialization.load_pem_private_key(paths.private_key.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{paths.private_key}: not an ed25519 key")
-    else:
-        paths.private_key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        try:
-            fd = os.open(paths.private_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another run created it a moment ago
-            return load_or_create_key(paths)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-    if not paths.public_key.exists():
-        pub = key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        tmp = paths.public_key.with_suffix(".pub.tmp")
-        tmp.write_bytes(pub)
-        tmp.replace(paths.public_key)
-    return key
-
-
 def load_public_key(paths: LedgerPaths) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(paths.public_key.read_bytes())
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{paths.public_key}: not an ed25519 public key")
-    return key
+    return keys.parse_public(paths.public_key.read_bytes(), str(paths.public_key))
+
+
+def publish_public_key(paths: LedgerPaths, public: Ed25519PublicKey, *, replace: bool = False) -> None:
+    if paths.public_key.exists() and not replace:
+        return
+    tmp = paths.public_key.with_suffix(f".pub.{os.getpid()}.tmp")
+    tmp.write_bytes(keys.public_pem(public))
+    tmp.replace(paths.public_key)
 
 
 @contextlib.contextmanager
-def _locked(paths: LedgerPaths) -> Iterator[None]:
+def locked(paths: LedgerPaths) -> Iterator[None]:
     paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(paths.lock, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
@@ -107,7 +76,7 @@ def _locked(paths: LedgerPaths) -> Iterator[None]:
         os.close(fd)
 
 
-def _last_line(path: Path) -> bytes | None:
+def last_line(path: Path) -> bytes | None:
     if not path.exists() or path.stat().st_size == 0:
         return None
     with path.open("rb") as handle:
@@ -123,50 +92,102 @@ def _last_line(path: Path) -> bytes | None:
             block = min(size, block * 4)
 
 
-def sign(entry: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
-    unsigned = {k: v for k, v in entry.items() if k != "sig"}
-    signature = key.sign(canonical(unsigned).encode())
-    return {**unsigned, "sig": base64.b64encode(signature).decode()}
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
-def signature_ok(entry: dict[str, Any], public: Ed25519PublicKey) -> bool:
+def sign(entry: dict[str, Any], key: Ed25519PrivateKey, field: str = "sig") -> dict[str, Any]:
+    unsigned = {k: v for k, v in entry.items() if k not in {"sig", field}}
+    return {**unsigned, field: _b64(key.sign(canonical(unsigned).encode()))}
+
+
+def signature_ok(entry: dict[str, Any], public: Ed25519PublicKey, field: str = "sig") -> bool:
+    drop = {"sig", field}
     try:
-        signature = base64.b64decode(entry.get("sig", ""), validate=True)
-        public.verify(signature, canonical({k: v for k, v in entry.items() if k != "sig"}).encode())
+        signature = base64.b64decode(entry.get(field, ""), validate=True)
+        public.verify(signature, canonical({k: v for k, v in entry.items() if k not in drop}).encode())
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
 
 
-def append(
-    root: Path, kind: str, run_id: str, hashes: dict[str, str], *, status: str | None = None
+def entry_public_key(entry: dict[str, Any], field: str = "pub") -> Ed25519PublicKey | None:
+    """The public key an entry carries (``pub`` on entry 1, ``new_key.public`` on a rotation)."""
+    value = entry.get(field) if field == "pub" else (entry.get("new_key") or {}).get("public")
+    try:
+        return Ed25519PublicKey.from_public_bytes(base64.b64decode(str(value), validate=True))
+    except (ValueError, TypeError):
+        return None
+
+
+def next_entry(
+    last: bytes | None,
+    kind: str,
+    run_id: str,
+    hashes: dict[str, Any],
+    key: Ed25519PrivateKey,
+    *,
+    status: str | None = None,
+    extra: dict[str, Any] | None = None,
+    new_key: Ed25519PrivateKey | None = None,
 ) -> dict[str, Any]:
-    """Append one signed entry (under an exclusive lock) and return it."""
+    """The signed entry that follows the line ``last`` (None: the first entry)."""
+    seq, prev = (int(json.loads(last)["seq"]) + 1, sha256_bytes(last)) if last else (1, GENESIS)
+    entry: dict[str, Any] = {
+        "seq": seq,
+        "ts": utcnow(),
+        "kind": kind,
+        "run_id": run_id,
+        "prev": prev,
+        "hashes": hashes,
+        "key": keys.key_id(key.public_key()),
+        **(extra or {}),
+    }
+    if status:
+        entry["status"] = status
+    if seq == 1:
+        entry["pub"] = _b64(keys.raw_public(key.public_key()))
+    if new_key is not None:
+        public = new_key.public_key()
+        entry["new_key"] = {"id": keys.key_id(public), "public": _b64(keys.raw_public(public))}
+        entry = sign(entry, new_key, field="new_sig")
+    return sign(entry, key)
+
+
+def write_line(paths: LedgerPaths, entry: dict[str, Any]) -> None:
+    fd = os.open(paths.ledger, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, (canonical(entry) + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def append(
+    root: Path,
+    kind: str,
+    run_id: str,
+    hashes: dict[str, Any],
+    *,
+    status: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Append one signed entry to the local ledger (under an exclusive lock) and return it."""
     paths = LedgerPaths(root)
-    with _locked(paths):
-        key = load_or_create_key(paths)
-        last = _last_line(paths.ledger)
-        if last:
-            seq = int(json.loads(last)["seq"]) + 1
-            prev = sha256_bytes(last)
-        else:
-            seq, prev = 1, GENESIS
-        entry: dict[str, Any] = {
-            "seq": seq,
-            "ts": utcnow(),
-            "kind": kind,
-            "run_id": run_id,
-            "prev": prev,
-            "hashes": hashes,
-            "key": key_id(key.public_key()),
-        }
-        if status:
-            entry["status"] = status
-        entry = sign(entry, key)
-        fd = os.open(paths.ledger, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, (canonical(entry) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    with locked(paths):
+        key = keys.signing_key(root)
+        entry = next_entry(last_line(paths.ledger), kind, run_id, hashes, key, status=status, extra=extra)
+        write_line(paths, entry)
+        publish_public_key(paths, key.public_key())
+        return entry
+
+
+def rotate(root: Path, new: Ed25519PrivateKey) -> dict[str, Any]:
+    """Append a ``rotate`` entry signed by the current key and by ``new``; later entries use ``new``."""
+    paths = LedgerPaths(root)
+    with locked(paths):
+        old = keys.signing_key(root)
+        entry = next_entry(last_line(paths.ledger), "rotate", "-", {}, old, new_key=new)
+        write_line(paths, entry)
+        publish_public_key(paths, new.public_key(), replace=True)
         return entry

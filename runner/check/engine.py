@@ -19,6 +19,7 @@ from typing import Any
 
 from runner import inventory as inventory_sources
 from runner.ansible_run import RunOptions, run_playbook
+from runner.audit.store import AuditStore
 from runner.check.evaluate import STATUSES, evaluate_host
 from runner.errors import ConfigError, InventoryError
 from runner.paths import INVENTORIES, PLAYBOOKS
@@ -208,6 +209,8 @@ def _gather(
 def write_reports(result: CheckResult, audit_dir: Path | None) -> dict[str, Path]:
     from runner.check.report import render_reports
 
-    target = resolve_audit_dir(audit_dir) / "checks" / result.check_id
-    result.report_paths = render_reports(result.to_dict(), target)
+    root = resolve_audit_dir(audit_dir)
+    result.report_paths = render_reports(result.to_dict(), root / "checks" / result.check_id)
+    # Sealed in the ledger: an `attach` entry hashes check.json/.html/.md and the JUnit file.
+    AuditStore.configured(root).attach(str(result.run.get("run_id") or "-"), result.report_paths)
     return result.report_paths

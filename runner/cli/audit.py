@@ -22,8 +22,15 @@ AUDIT_DIR_OPTION = click.option(
 )
 
 
-def store_for(audit_dir: str | None) -> AuditStore:
-    return AuditStore(resolve_audit_dir(audit_dir))
+STORE_OPTION = click.option(
+    "--store",
+    metavar="s3://BUCKET/PREFIX",
+    help="The WORM audit store (default: $SOP_AUDIT_STORE; endpoint from $SOP_AUDIT_STORE_ENDPOINT).",
+)
+
+
+def store_for(audit_dir: str | None, store_url: str | None = None) -> AuditStore:
+    return AuditStore.configured(resolve_audit_dir(audit_dir), store_url)
 
 
 def _when(value: str, option: str) -> datetime:
@@ -143,21 +150,78 @@ def show(run: str, as_json: bool, audit_dir: str | None) -> None:
 
 @command.command("verify")
 @click.option("--no-seal", is_flag=True, help="Do not seal runs whose process died (report them only).")
+@click.option(
+    "--trusted-key",
+    "trusted",
+    multiple=True,
+    metavar="FINGERPRINT|PEM",
+    help="Pinned public key (sha256 of the raw key, or a PEM file); default $SOP_AUDIT_TRUSTED_KEYS, "
+    "else the ledger.pub of the key directory. Repeat after a rotation if you like.",
+)
+@click.option("--anchor", "anchor_url", metavar="s3://BUCKET/PREFIX",
+              help="Where the ledger head is anchored (default: $SOP_AUDIT_ANCHOR).")
+@STORE_OPTION
 @AUDIT_DIR_OPTION
-def verify_cmd(no_seal: bool, audit_dir: str | None) -> None:
-    """Verify the ledger's hash chain and signatures and every record's hash; seal aborted runs."""
-    store = store_for(audit_dir)
-    result = verify(store, seal=not no_seal)
+def verify_cmd(
+    no_seal: bool, trusted: tuple[str, ...], anchor_url: str | None, store: str | None, audit_dir: str | None
+) -> None:
+    """Verify the chain and signatures (pinned keys), every artifact's hash, every record against its events,
+    the head against its anchor; seal aborted runs. With a store: verify from the store alone."""
+    from runner.audit import anchor
+
+    audit = store_for(audit_dir, store)
+    target = anchor.configured(anchor_url) if anchor_url else None
+    result = verify(audit, seal=not no_seal, trusted=trusted, anchor_target=target)
     for run_id in result.sealed:
         click.secho(f"run {run_id}: aborted (partial record, now sealed in the ledger)", fg="yellow")
     for run_id in result.running:
-        click.echo(f"run {run_id}: still running (or its process is alive)")
+        click.echo(f"run {run_id}: still running (or its process is alive, or it died on its controller)")
+    for note in result.notes:
+        click.secho(f"note: {note}", fg="yellow")
     if not result.ok:
         for problem in result.problems:
             click.secho(f"BROKEN: {problem}", fg="red", err=True)
         raise AuditIntegrityError(result.problems[0])
+    anchored = f"; anchored at {result.anchor}" if result.anchor else ""
     click.secho(
         f"OK: {result.entries} ledger entries, {result.runs} runs "
-        f"({len(set(result.aborted))} aborted); head {result.head}",
+        f"({len(set(result.aborted))} aborted) in {result.source}; head {result.head}{anchored}",
         fg="green",
     )
+
+
+@command.command("sync")
+@STORE_OPTION
+@AUDIT_DIR_OPTION
+def sync_cmd(store: str | None, audit_dir: str | None) -> None:
+    """Push a local audit directory (ledger entries, runs, check reports) into the WORM store; flush the spool."""
+    from runner.audit.sync import sync
+
+    audit = store_for(audit_dir, store)
+    if audit.remote is None:
+        raise ConfigError("no audit store: give --store s3://BUCKET/PREFIX or set SOP_AUDIT_STORE")
+    result = sync(audit.root, audit.remote)
+    click.echo(f"{result.copied} local ledger entries queued, {len(result.flushed.pushed)} entries written to "
+               f"{audit.remote.store.url}")
+    if result.flushed.error:
+        raise AuditIntegrityError(f"{result.flushed.pending} entries still spooled: {result.flushed.error}")
+
+
+@command.command("rotate-key")
+@AUDIT_DIR_OPTION
+def rotate_key(audit_dir: str | None) -> None:
+    """Replace the signing key: a rotation entry signed by the old and the new key, then the new key in the key
+    directory. Pin the new fingerprint where you pinned the old one."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from runner.audit import keys, ledger
+
+    audit = store_for(audit_dir)
+    if audit.remote is not None:
+        raise ConfigError("rotate the key of a WORM-store ledger from one controller with its local ledger unset")
+    keys.check_rotatable()
+    new = Ed25519PrivateKey.generate()
+    entry = ledger.rotate(audit.root, new)
+    path = keys.replace_signing_key(new)
+    click.echo(f"ledger entry {entry['seq']}: key {entry['key']} -> {entry['new_key']['id']}; new key in {path}")
+    click.echo(f"new fingerprint (pin it): {keys.fingerprint(new.public_key())}")

@@ -24,5 +24,7 @@ def command(run: str, formats: tuple[str, ...], out: str | None, audit_dir: str 
     files = store.find(run)
     record = store.load(files)
     paths = render_run(record, Path(out) if out else files.dir, formats=formats or FORMATS)
+    if not out:  # re-rendered in place: the ledger must hold the new hashes, or verify names the reports
+        store.attach(files.run_id, {fmt: path for fmt, path in paths.items()})
     for fmt, path in paths.items():
         click.echo(f"report ({fmt}): {path}")

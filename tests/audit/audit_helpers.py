@@ -11,7 +11,6 @@ from typing import Any
 
 import labtools
 
-from runner.audit import ledger
 from runner.audit.events import EventLog
 from runner.audit.record import build_record, final_status
 from runner.audit.store import AuditStore, new_run_id
@@ -26,6 +25,7 @@ def fake_run(
     finish: bool = True,
     started: str | None = None,
     controller_host: str | None = None,
+    evidence: dict[str, Any] | None = None,
 ) -> str:
     """A run written the way the callback writes one (events, start entry, record, end entry)."""
     run_id = new_run_id()
@@ -51,7 +51,7 @@ def fake_run(
         "extra_vars": {},
     }
     events.append(log.append("run_start", {"run": header}, flush=True))
-    ledger.append(store.root, "start", run_id, {"start_event": log.first_line_sha256 or ""})
+    store.append("start", run_id, {"start_event": log.first_line_sha256 or ""})
     events.append(log.append("play_start", {"play": {"id": "p1", "name": "play", "hosts": "all"}}))
     events.append(
         log.append(
@@ -80,7 +80,7 @@ def fake_run(
                     "status": status,
                     "changed": True,
                     "duration_s": 0.1,
-                    "evidence": {"snapshot": "abc"},
+                    "evidence": evidence or {"snapshot": "abc"},
                 },
             )
         )

@@ -1,12 +1,70 @@
-"""Fixtures of the audit tests."""
+"""Fixtures of the audit tests: a scratch audit dir, a signing key of the test's own (never /etc)."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from runner.audit.worm import WormStore
+from runner.paths import REPO_ROOT
 
 
 @pytest.fixture
 def audit_dir(tmp_path: Path) -> Path:
     return tmp_path / "audit"
+
+
+@pytest.fixture(autouse=True)
+def key_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test signs with a key in its own temp dir and verifies against it; no store or anchor leaks in."""
+    path = tmp_path_factory.mktemp("keys") / "audit-key"
+    monkeypatch.setenv("SOP_AUDIT_KEY_DIR", str(path))
+    for name in ("SOP_AUDIT_KEY", "SOP_AUDIT_KEY_FILE", "SOP_AUDIT_TRUSTED_KEYS", "SOP_AUDIT_STORE",
+                 "SOP_AUDIT_ANCHOR"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto S3 server of these tests' own on a free 127.0.0.1 port (not the lab's)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(REPO_ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(endpoint, timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        server.kill()  # in-memory: nothing to lose
+        server.wait(timeout=30)
+
+
+@pytest.fixture
+def worm_url(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh Object Lock bucket (COMPLIANCE retention, 1 day) on the tests' moto server."""
+    monkeypatch.setenv("SOP_AUDIT_STORE_ENDPOINT", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("SOP_AUDIT_STORE_RETENTION_DAYS", "1")
+    url = f"s3://audit-{uuid.uuid4().hex[:12]}/sop"
+    WormStore(url).ensure_bucket()
+    return url

@@ -30,11 +30,13 @@ def write(store: AuditStore, parts: list[bytes]) -> None:
     store.ledger_paths.ledger.write_bytes(b"".join(parts))
 
 
-def test_clean_ledger_verifies_and_key_is_private(store: AuditStore) -> None:
+def test_clean_ledger_verifies_and_key_is_private(store: AuditStore, key_dir: Path) -> None:
     result = verify(store)
     assert result.ok, result.problems
     assert result.entries == 6 and result.runs == 3
-    assert stat.S_IMODE(os.stat(store.ledger_paths.private_key).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(key_dir / "ledger.key").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(key_dir).st_mode) == 0o700
+    assert not [p for p in store.root.rglob("*") if p.is_file() and b"PRIVATE KEY" in p.read_bytes()]
     assert store.ledger_paths.public_key.read_text().startswith("-----BEGIN PUBLIC KEY-----")
     entries = [json.loads(x) for x in lines(store)]
     assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5, 6]

@@ -6,6 +6,8 @@ A generated 20-task x 5-host play runs on the lab, alternating:
   baseline   plain ansible-playbook, the audit callback not loaded (its own ansible.cfg, playbook elsewhere)
   callback   plain ansible-playbook with the sop_audit callback (repo ansible.cfg)
   sop run    runner.ansible_run.run_playbook (ansible-runner + callback + reports + ledger)
+  sop run+s3 the same with SOP_AUDIT_STORE on a moto S3 server the benchmark starts (Object Lock, create-only
+             ledger entries, every artifact uploaded)
   ara        ansible-playbook with ARA's callback, if /tmp/ara-venv (ara[server] + ansible-core) exists
 and prints median wall times and their ratios to the baseline (target for sop run: <= 1.10x). Before each
 timed run an untimed ping opens the SSH control masters, and the order rotates each round.
@@ -15,11 +17,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,6 +62,34 @@ def baseline_cfg(folder: Path) -> Path:
     return path
 
 
+@contextmanager
+def moto_store(work: Path) -> Iterator[str]:
+    """A moto S3 server of the benchmark's own (127.0.0.1, free port) with an Object Lock bucket."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(endpoint, timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        os.environ.update({"SOP_AUDIT_STORE_ENDPOINT": endpoint, "AWS_ACCESS_KEY_ID": "bench",
+                           "AWS_SECRET_ACCESS_KEY": "bench", "SOP_AUDIT_STORE_RETENTION_DAYS": "1"})
+        from runner.audit.worm import WormStore
+
+        url = "s3://bench-audit/sop"
+        WormStore(url).ensure_bucket()
+        yield url
+    finally:
+        server.kill()
+        server.wait()
+
+
 def timed(fn: object) -> float:
     start = time.perf_counter()
     fn()  # type: ignore[operator]
@@ -73,7 +107,17 @@ def main() -> None:
     play = write_play(work)
     audit_dir = work / "audit"
     venv_bin = REPO / ".venv" / "bin"
+    os.environ["SOP_AUDIT_KEY_DIR"] = str(work / "keys")  # not the real /etc/sop-as-code/audit
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOP_", "ANSIBLE_"))}
+    env["SOP_AUDIT_KEY_DIR"] = str(work / "keys")
+    with moto_store(work) as store_url:
+        measure(args.rounds, inventory, play, work, audit_dir, venv_bin, env, store_url)
+
+
+def measure(  # noqa: PLR0917 - the benchmark's fixed setup, passed once
+    rounds: int, inventory: str, play: Path, work: Path, audit_dir: Path, venv_bin: Path, env: dict[str, str],
+    store_url: str,
+) -> None:
 
     def plain(cfg: Path | None, python_bin: Path = venv_bin, extra: dict[str, str] | None = None) -> None:
         run_env = {**env, "SOP_AUDIT_DIR": str(audit_dir), **(extra or {})}
@@ -86,8 +130,17 @@ def main() -> None:
         outcome = run_playbook(RunOptions(playbook=play, inventory=[inventory], audit_dir=audit_dir))
         assert outcome.exit_code == 0, outcome.summary()
 
+    s3_env = {"SOP_AUDIT_STORE": store_url}
+    s3_dir = work / "audit-s3"
+
+    def sop_run_s3() -> None:
+        outcome = run_playbook(RunOptions(playbook=play, inventory=[inventory], audit_dir=s3_dir, env=s3_env))
+        assert outcome.exit_code == 0, outcome.summary()
+        assert not list((s3_dir / "spool").glob("*.json")), "entries left in the spool: the store was not used"
+
     cfg = baseline_cfg(work)
-    variants = {"baseline": lambda: plain(cfg), "callback": lambda: plain(None), "sop run": sop_run}
+    variants = {"baseline": lambda: plain(cfg), "callback": lambda: plain(None), "sop run": sop_run,
+                "sop run+s3": sop_run_s3}
     if (ARA_VENV / "bin" / "ansible-playbook").exists():
         ara_cb = subprocess.run([str(ARA_VENV / "bin" / "python"), "-m", "ara.setup.callback_plugins"],
                                 capture_output=True, text=True, check=True).stdout.strip()
@@ -102,15 +155,15 @@ def main() -> None:
     plain(cfg)  # warm-up: page cache, fact-free first run
     times: dict[str, list[float]] = {name: [] for name in variants}
     names = list(variants)
-    for round_no in range(args.rounds):
+    for round_no in range(rounds):
         for name in names[round_no % len(names):] + names[:round_no % len(names)]:  # rotate the order
             warm()
             times[name].append(timed(variants[name]))
     base = statistics.median(times["baseline"])
-    print(f"{TASKS}-task x 5-host play, {args.rounds} rounds, median wall time:")
+    print(f"{TASKS}-task x 5-host play, {rounds} rounds, median wall time:")
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"  {name:<9} {median:6.2f}s  ratio {median / base:4.2f}x  "
+        print(f"  {name:<10} {median:6.2f}s  ratio {median / base:4.2f}x  "
               f"({', '.join(f'{v:.2f}' for v in values)})")
 
 
