@@ -8,18 +8,6 @@ controller (runner/check/methods.py).
 
 from __future__ import annotations
 
-import glob
-import grp
-import os
-import pwd
-import re
-import subprocess
-import time
-from collections.abc import Iterable, Sequence
-from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule
-
 DOCUMENTATION = r"""
 module: sop_baseline_probe
 short_description: Collect read-only evidence for security baseline controls
@@ -38,12 +26,39 @@ options:
           default: []}
   clamav_dirs: {description: ClamAV database directories to read signature headers from, type: list,
                 elements: str, default: []}
-  apt: {description: Report pending updates (simulation), index age, apt-config and the last patch run,
+  apt: {description: "Report pending updates (simulation), index age, apt-config and the last patch run",
         type: bool, default: false}
   kernel_modules: {description: Module names looked up in /proc/modules, type: list, elements: str,
                    default: []}
-author: sop-as-code
+author: SOP-as-code team (@sop-as-code)
 """
+
+EXAMPLES = r"""
+- name: Read the SSH daemon's settings and whether ClamAV is installed
+  sop.core.sop_baseline_probe:
+    files: [/etc/ssh/sshd_config, /etc/ssh/sshd_config.d/*.conf]
+    packages: [clamav]
+    units: [clamav-freshclam.service]
+"""
+
+RETURN = r"""
+facts:
+  description: Raw facts per requested item (file contents, package states, unit states, sshd -T settings, apt).
+  returned: always
+  type: dict
+"""
+
+import glob
+import grp
+import os
+import pwd
+import re
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
 
 MAX_FILE = 65536
 NEUTRAL_USER = "sop-check-probe"  # does not exist: sshd -T for it shows the global settings

@@ -6,13 +6,6 @@ Read-only; runs on the target with its system Python (standard library + openssl
 
 from __future__ import annotations
 
-import glob
-import os
-from datetime import UTC, datetime
-from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule
-
 DOCUMENTATION = r"""
 ---
 module: sop_server_health
@@ -38,7 +31,31 @@ options:
     type: list
     elements: str
     default: []
+author: SOP-as-code team (@sop-as-code)
 """
+
+EXAMPLES = r"""
+- name: Daily server health
+  sop.core.sop_server_health:
+    paths: [/, /var]
+    cert_paths: [/etc/ssl/certs/app-*.pem]
+  register: server_health
+"""
+
+RETURN = r"""
+sop_evidence:
+  description: Status (ok/warn), findings over the thresholds, and the measurements (disk, memory, load,
+    failed units, certificates).
+  returned: always
+  type: dict
+"""
+
+import glob
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
 
 
 def disk(paths: list[str]) -> list[dict[str, Any]]:
