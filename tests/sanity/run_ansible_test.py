@@ -1,7 +1,11 @@
-"""Run ``ansible-test sanity`` and ``ansible-test units`` on the sop.core collection, offline, on this Python.
+"""Run ``ansible-test sanity`` and the unit tests of the sop.core collection, offline, on this Python.
 
     .venv/bin/python tests/sanity/run_ansible_test.py            # both (what ./bootstrap test runs)
-    .venv/bin/python tests/sanity/run_ansible_test.py sanity     # or units, or extra ansible-test arguments
+    .venv/bin/python tests/sanity/run_ansible_test.py sanity     # or units; extra arguments go to the tool
+
+The unit tests (``tests/unit/plugins/...`` inside the collection) run with this venv's pytest rather than
+``ansible-test units``: the controller plugins need the project's package ``runner``, which ansible-test's
+clean units venv does not have.
 
 ansible-test runs each sanity test in a virtual environment of its own (under ~/.ansible/test/venv) and
 installs its pinned requirements there with pip, which it bootstraps by downloading get-pip.py from
@@ -61,12 +65,15 @@ def _environment() -> dict[str, str]:
 
 
 def run(kind: str, extra: list[str]) -> int:
-    command = [_ansible_test(), kind, "--local", "--python", PYTHON, "--color", "no"]
-    if kind == "sanity":
-        command += [arg for name in SKIPPED for arg in ("--skip-test", name)]
-    command += extra
+    if kind == "units":
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit", *extra]
+        env = dict(os.environ)
+    else:
+        command = [_ansible_test(), "sanity", "--local", "--python", PYTHON, "--color", "no"]
+        command += [arg for name in SKIPPED for arg in ("--skip-test", name)] + extra
+        env = _environment()
     print("+", " ".join(command), flush=True)
-    return subprocess.run(command, cwd=COLLECTION, env=_environment(), check=False).returncode
+    return subprocess.run(command, cwd=COLLECTION, env=env, check=False).returncode
 
 
 def main(argv: list[str]) -> int:

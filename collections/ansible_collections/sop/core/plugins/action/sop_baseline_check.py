@@ -65,7 +65,7 @@ class ActionModule(ActionBase):
 
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         spec_path = args.get("spec")
         spec = json.loads(Path(spec_path).read_text()) if spec_path else _default_spec(task_vars.get("inventory_dir"))
         host = task_vars["inventory_hostname"]

@@ -42,7 +42,7 @@ class ActionModule(ActionBase):
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         groups = task_vars.get("groups", {})
         playbook = args.get("playbook") or _running_playbook()
         change_ref = str(args.get("change_ref") or task_vars.get("sop_change_ref")

@@ -47,7 +47,7 @@ class ActionModule(ActionBase):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         names = args.get("devices") or task_vars.get("ansible_play_hosts_all") or []
         if self._task.check_mode:
             return {**result, "changed": False, "skipped_reason": "check mode: nothing fetched or stored",

@@ -74,7 +74,7 @@ if TYPE_CHECKING:
 
 def dump_sha256(repo: Repo, snapshot_id: str, path: str, timeout: float) -> str | None:
     with tempfile.TemporaryFile() as handle:
-        rc, _, _, _ = repo.run(["dump", snapshot_id, path], timeout=timeout, stdout_file=handle)
+        rc = repo.run(["dump", snapshot_id, path], timeout=timeout, stdout_file=handle)[0]
         if rc != 0:
             return None
         handle.seek(0)

@@ -92,8 +92,8 @@ def paths_exist(patterns: Iterable[str]) -> dict[str, list[str]]:
 def packages(names: Iterable[str]) -> dict[str, str | None]:
     out = {}
     for name in names:
-        rc, stdout, _ = run(["dpkg-query", "-W", "-f", "${Status}\t${Version}", name])
-        status, _, version = stdout.partition("\t")
+        rc, stdout, dummy = run(["dpkg-query", "-W", "-f", "${Status}\t${Version}", name])
+        status, dummy, version = stdout.partition("\t")
         out[name] = version if rc == 0 and status.endswith(" installed") else None
     return out
 
@@ -114,7 +114,7 @@ def sshd_effective(user: str) -> dict[str, str]:
         return {"error": (stderr or stdout).strip()[-500:]}
     settings = {}
     for line in stdout.splitlines():
-        key, _, value = line.partition(" ")
+        key, dummy, value = line.partition(" ")
         settings[key] = value
     return settings
 
@@ -134,7 +134,7 @@ def user_info(name: str) -> dict[str, Any]:
         pwd.getpwnam(name)
     except KeyError:
         return {"exists": False, "groups": []}
-    rc, stdout, _ = run(["id", "-nG", name])
+    rc, stdout, dummy = run(["id", "-nG", name])
     return {"exists": True, "groups": stdout.split() if rc == 0 else []}
 
 
@@ -176,7 +176,7 @@ def apt_facts() -> dict[str, Any]:
                     "origin": match.group(4),
                 }
             )
-    rc, stdout, _ = run(["apt-config", *READ_ONLY_APT, "dump"])
+    rc, stdout, dummy = run(["apt-config", *READ_ONLY_APT, "dump"])
     facts["apt_config"] = stdout if rc == 0 else ""
     facts["last_patch_run"] = last_patch_run()
     return facts
