@@ -138,3 +138,20 @@ def test_ansible_doc_lists_the_collection() -> None:
     callback = subprocess.run([str(VENV_BIN / "ansible-doc"), "-t", "callback", "sop.core.audit"], cwd=REPO_ROOT,
                               capture_output=True, text=True, timeout=120, check=True).stdout
     assert "SOP_AUDIT_DIR" in callback
+
+
+def test_tasks_call_project_plugins_by_fqcn_only() -> None:
+    import re
+
+    modules = REPO_ROOT / "collections" / "ansible_collections" / "sop" / "core" / "plugins" / "modules"
+    names = sorted(p.stem for p in modules.glob("*.py"))
+    short = re.compile(rf"^\s*(?:-\s+)?({'|'.join(names)}):\s*$", re.MULTILINE)
+    fqcn = re.compile(rf"^\s*(?:-\s+)?sop\.core\.({'|'.join(names)}):\s*$", re.MULTILINE)
+    found, used = [], set()
+    for path in [*REPO_ROOT.glob("playbooks/*.yml"), *REPO_ROOT.glob("roles/**/*.yml"),
+                 *REPO_ROOT.glob("tests/**/*.yml")]:
+        text = path.read_text()
+        found += [f"{path.relative_to(REPO_ROOT)}: {m.group(1)}" for m in short.finditer(text)]
+        used |= {m.group(1) for m in fqcn.finditer(text)}
+    assert found == []
+    assert used == set(names) - {"sop_baseline_probe"}  # the probe is called by sop_baseline_check, in Python
