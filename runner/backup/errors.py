@@ -2,7 +2,7 @@
 
 restic 0.14 (Debian 12) exits 1 for nearly every fatal error, so the message decides. The patterns below were
 measured against restic 0.14.0 on local directories and S3 (moto); they are the same in the Ansible modules
-(``playbooks/module_utils/sop_restic.py``) that run on targets.
+(``collections/ansible_collections/sop/core/plugins/module_utils/sop_restic.py``) that run on targets.
 """
 
 from __future__ import annotations

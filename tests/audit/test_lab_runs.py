@@ -187,19 +187,19 @@ def test_plain_ansible_playbook_from_ci_is_recorded(lab_inventory: Path, audit_d
 
 
 def test_awx_style_ansible_runner_is_recorded(lab_inventory: Path, audit_dir: Path, tmp_path: Path) -> None:
-    project = tmp_path / "project"  # what AWX checks out: playbooks with their callback_plugins/
+    # What AWX checks out: playbooks with their callback_plugins/ (the shim) and collections/ (playbooks/collections
+    # links to the repository's collections/) beside them.
+    project = tmp_path / "project"
     project.mkdir()
     shutil.copy(PLAYBOOKS / "ok.yml", project / "ok.yml")
-    shutil.copytree(
-        REPO_PLAYBOOKS / "callback_plugins",
-        project / "callback_plugins",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+    for name in ("callback_plugins", "collections"):
+        shutil.copytree(REPO_PLAYBOOKS / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
     awx_lib = tmp_path / "awx_lib"  # AWX points ANSIBLE_CALLBACK_PLUGINS at its own folder
     awx_lib.mkdir()
     (tmp_path / "pdd").mkdir()
     env = {
         "ANSIBLE_CALLBACK_PLUGINS": str(awx_lib),
+        "ANSIBLE_COLLECTIONS_PATH": str(tmp_path / "awx_collections"),  # AWX sets its own collections path too
         "JOB_ID": "4242",
         "AWX_HOST": "https://awx.example",
         "SOP_AUDIT_DIR": str(audit_dir),

@@ -20,7 +20,8 @@ SCENARIOS = sorted(REPO_ROOT.glob("roles/*/molecule/default/molecule.yml"))
 def test_molecule_scenario(scenario: Path) -> None:
     role_dir = scenario.parents[2]
     env = {**os.environ, "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-           "SOP_MOLECULE_LAB": "molec", "ANSIBLE_FORCE_COLOR": "0", "NO_COLOR": "1"}
+           "SOP_MOLECULE_LAB": os.environ.get("SOP_MOLECULE_LAB", "molec"), "ANSIBLE_FORCE_COLOR": "0",
+           "NO_COLOR": "1"}
     result = subprocess.run(["molecule", "test"], cwd=role_dir, env=env, capture_output=True, text=True,
                             timeout=900, check=False)
     output = ANSI.sub("", result.stdout + result.stderr)

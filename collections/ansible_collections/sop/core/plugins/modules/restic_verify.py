@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python
 """Ansible module: verify every restic repository of a host (SOP 4.2) and return one verdict per repository."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ DOCUMENTATION = r"""
 module: restic_verify
 short_description: Prove that a host's restic backups are fresh, intact and restorable (SOP 4.2)
 description:
-  - For each repository configured by the restic_backup role (local, cloud), independently of the others
-    C(snapshot_age) the latest snapshot of this host is at most I(max_snapshot_age_hours) old;
-    C(restic_check) C(restic check --read-data-subset) finds no damage;
-    C(test_restore) a sample of files from the latest snapshot restores (with C(--verify)) into a scratch
-    area, timed; C(spot_check) each sampled file whose live copy still has the size and mtime recorded in
+  - "For each repository configured by the restic_backup role (local, cloud), independently of the others:
+    C(snapshot_age): the latest snapshot of this host is at most I(max_snapshot_age_hours) old;
+    C(restic_check): C(restic check --read-data-subset) finds no damage;
+    C(test_restore): a sample of files from the latest snapshot restores (with C(--verify)) into a scratch
+    area, timed; C(spot_check): each sampled file whose live copy still has the size and mtime recorded in
     the snapshot has the same SHA-256 as its restored copy (a live file changed since the snapshot is reported
-    as changed, not as a failure: the snapshot legitimately holds the old content).
+    as changed, not as a failure: the snapshot legitimately holds the old content)."
   - Fails when any check of any repository fails, naming host, repository and check; every repository is
     still verified. The evidence is returned as C(sop_evidence).
 options:
@@ -52,12 +52,12 @@ options:
     description: Seconds allowed for each restic call.
     type: int
     default: 3600
-author: SOP-as-code team
+author: SOP-as-code team (@sop-as-code)
 """
 
 EXAMPLES = r"""
 - name: Verify backups
-  restic_verify:
+  sop.core.restic_verify:
     max_snapshot_age_hours: 26
     read_data_subset: 10%
     sample_size: 5
@@ -79,7 +79,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.sop_restic import (
+from ansible_collections.sop.core.plugins.module_utils.sop_restic import (
     classify,
     error_lines,
     latest_snapshot,
@@ -93,7 +93,7 @@ from ansible.module_utils.sop_restic import (
 )
 
 if TYPE_CHECKING:
-    from ansible.module_utils.sop_restic import Repo
+    from ansible_collections.sop.core.plugins.module_utils.sop_restic import Repo
 
 CHECKS = ("snapshot_age", "restic_check", "test_restore", "spot_check")
 

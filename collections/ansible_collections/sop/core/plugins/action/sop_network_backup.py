@@ -8,54 +8,28 @@ diffs, commit) and ``failed_devices`` so a following task can fail exactly those
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-try:
-    from runner.errors import SopError
-    from runner.network.backup import DEFAULT_STORE, run_backup
-    from runner.network.devices import device_from_vars
-except ImportError:  # ansible run from a Python without the project installed: use the checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from runner.errors import SopError
-    from runner.network.backup import DEFAULT_STORE, run_backup
-    from runner.network.devices import device_from_vars
-
-DOCUMENTATION = r"""
----
-module: sop_network_backup
-short_description: Back up network device configurations (netmiko, thread pool) into a git store
-options:
-  devices:
-    description: Inventory hostnames to back up; default the play's hosts (after --limit).
-    type: list
-    elements: str
-  store:
-    description: Git store directory (created on first use); default audit/network-configs of the checkout.
-    type: path
-  workers:
-    description: Concurrent SSH sessions at most.
-    type: int
-    default: 16
-  timeout:
-    description: Per-device connect/read timeout in seconds.
-    type: int
-    default: 20
-  notify_command:
-    description: Command (argv list) run when a configuration changed; diffs on stdin, SOP_NETWORK_* env.
-    type: list
-    elements: str
-  run_id:
-    description: Run id named in the commit; default SOP_RUN_ID (set by sop run) or a new one.
-    type: str
-"""
+from runner.errors import SopError
+from runner.network.backup import DEFAULT_STORE, run_backup
+from runner.network.devices import device_from_vars
 
 _HOSTVAR_KEYS = ("ansible_host", "ansible_port", "ansible_user", "ansible_password",
                  "ansible_become_password", "netmiko_device_type", "network_role", "netmiko_options")
+
+
+ARGUMENT_SPEC = {
+    "devices": {"type": "list", "elements": "str"},
+    "store": {"type": "path"},
+    "workers": {"type": "int", "default": 16},
+    "timeout": {"type": "int", "default": 20},
+    "notify_command": {"type": "list", "elements": "str"},
+    "run_id": {"type": "str"},
+}
 
 
 class ActionModule(ActionBase):
@@ -73,7 +47,7 @@ class ActionModule(ActionBase):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        args = self._task.args
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         names = args.get("devices") or task_vars.get("ansible_play_hosts_all") or []
         if self._task.check_mode:
             return {**result, "changed": False, "skipped_reason": "check mode: nothing fetched or stored",

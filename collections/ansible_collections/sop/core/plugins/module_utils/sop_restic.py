@@ -51,7 +51,7 @@ def load_env(path: str) -> dict[str, str]:
         for raw in handle:
             line = raw.strip()
             if line and not line.startswith("#") and "=" in line:
-                key, _, value = line.partition("=")
+                key, dummy, value = line.partition("=")
                 env[key.strip()] = value.strip()
     return env
 
@@ -108,7 +108,7 @@ def latest_snapshot(repo: Repo, host: str, snapshot: str = "latest",
                     timeout: float = 600) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
     """(snapshot dict or None, error dict or None)."""
     args = ["snapshots", "--json", "--host", host, "--tag", "sop"]
-    rc, out, err, _ = repo.run(args, timeout=timeout)
+    rc, out, err, dummy = repo.run(args, timeout=timeout)
     if rc != 0:
         return None, {"error_kind": classify(err), "error": " | ".join(error_lines(err, 2))}
     snaps = json.loads(out or "[]") or []
@@ -122,7 +122,7 @@ def latest_snapshot(repo: Repo, host: str, snapshot: str = "latest",
 def list_files(repo: Repo, snapshot_id: str, paths: Sequence[str] = (), timeout: float = 1800) -> list[dict[str, Any]]:
     """Regular files in the snapshot (optionally under ``paths``): [{path, size, mtime}]."""
     args = ["ls", "--json", snapshot_id] + (["--recursive", *paths] if paths else [])
-    rc, out, err, _ = repo.run(args, timeout=timeout)
+    rc, out, err, dummy = repo.run(args, timeout=timeout)
     if rc != 0:
         raise RuntimeError(f"restic ls: {classify(err)}: {' | '.join(error_lines(err, 2))}")
     files = []

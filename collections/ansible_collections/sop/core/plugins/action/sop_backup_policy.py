@@ -6,33 +6,12 @@ A malformed policy fails the task with one line naming the file and every proble
 from __future__ import annotations
 
 import copy
-import sys
-from pathlib import Path
 from typing import Any
 
 from ansible.plugins.action import ActionBase
 
-try:
-    from runner.backup.policy import DEFAULT_PATH, load_backup_policy, validate_backup_policy
-    from runner.errors import PolicyError
-except ImportError:  # ansible run from a Python without the project installed: use the checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from runner.backup.policy import DEFAULT_PATH, load_backup_policy, validate_backup_policy
-    from runner.errors import PolicyError
-
-DOCUMENTATION = r"""
----
-module: sop_backup_policy
-short_description: Load and validate the backup policy (policies/backup.yml)
-options:
-  path:
-    description: Policy file; default policies/backup.yml of the checkout.
-    type: path
-  overrides:
-    description: Values merged over the file (same structure under backup_policy), validated too.
-    type: dict
-    default: {}
-"""
+from runner.backup.policy import DEFAULT_PATH, load_backup_policy, validate_backup_policy
+from runner.errors import PolicyError
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -45,13 +24,19 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+ARGUMENT_SPEC = {
+    "path": {"type": "path"},
+    "overrides": {"type": "dict", "default": {}},
+}
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
-        args = self._task.args
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         path = str(args.get("path") or DEFAULT_PATH)
         overrides = args.get("overrides") or {}
         try:

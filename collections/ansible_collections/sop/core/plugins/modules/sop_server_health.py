@@ -6,13 +6,6 @@ Read-only; runs on the target with its system Python (standard library + openssl
 
 from __future__ import annotations
 
-import glob
-import os
-from datetime import UTC, datetime
-from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule
-
 DOCUMENTATION = r"""
 ---
 module: sop_server_health
@@ -38,7 +31,31 @@ options:
     type: list
     elements: str
     default: []
+author: SOP-as-code team (@sop-as-code)
 """
+
+EXAMPLES = r"""
+- name: Daily server health
+  sop.core.sop_server_health:
+    paths: [/, /var]
+    cert_paths: [/etc/ssl/certs/app-*.pem]
+  register: server_health
+"""
+
+RETURN = r"""
+sop_evidence:
+  description: Status (ok/warn), findings over the thresholds, and the measurements (disk, memory, load,
+    failed units, certificates).
+  returned: always
+  type: dict
+"""
+
+import glob
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
 
 
 def disk(paths: list[str]) -> list[dict[str, Any]]:
@@ -58,14 +75,14 @@ def memory() -> float:
     info = {}
     with open("/proc/meminfo") as handle:
         for line in handle:
-            key, _, value = line.partition(":")
+            key, dummy, value = line.partition(":")
             info[key] = int(value.split()[0])
     total, available = info.get("MemTotal", 0), info.get("MemAvailable", 0)
     return round(100.0 * (total - available) / total, 1) if total else 0.0
 
 
 def failed_units(module: AnsibleModule, ignore: list[str]) -> list[str]:
-    rc, out, _ = module.run_command(["systemctl", "--failed", "--plain", "--no-legend", "--no-pager"])
+    rc, out, dummy = module.run_command(["systemctl", "--failed", "--plain", "--no-legend", "--no-pager"])
     units = [line.split()[0] for line in out.splitlines() if line.strip()] if rc == 0 else []
     return [u for u in units if u not in ignore]
 
@@ -75,7 +92,7 @@ def certificates(module: AnsibleModule, patterns: list[str]) -> list[dict[str, A
     now = datetime.now(UTC)
     for pattern in patterns:
         for path in sorted(glob.glob(pattern)):
-            rc, out, _ = module.run_command(["openssl", "x509", "-enddate", "-noout", "-in", path])
+            rc, out, dummy = module.run_command(["openssl", "x509", "-enddate", "-noout", "-in", path])
             if rc != 0:
                 rows.append({"path": path, "error": "not a PEM certificate"})
                 continue

@@ -8,18 +8,6 @@ controller (runner/check/methods.py).
 
 from __future__ import annotations
 
-import glob
-import grp
-import os
-import pwd
-import re
-import subprocess
-import time
-from collections.abc import Iterable, Sequence
-from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule
-
 DOCUMENTATION = r"""
 module: sop_baseline_probe
 short_description: Collect read-only evidence for security baseline controls
@@ -38,12 +26,39 @@ options:
           default: []}
   clamav_dirs: {description: ClamAV database directories to read signature headers from, type: list,
                 elements: str, default: []}
-  apt: {description: Report pending updates (simulation), index age, apt-config and the last patch run,
+  apt: {description: "Report pending updates (simulation), index age, apt-config and the last patch run",
         type: bool, default: false}
   kernel_modules: {description: Module names looked up in /proc/modules, type: list, elements: str,
                    default: []}
-author: sop-as-code
+author: SOP-as-code team (@sop-as-code)
 """
+
+EXAMPLES = r"""
+- name: Read the SSH daemon's settings and whether ClamAV is installed
+  sop.core.sop_baseline_probe:
+    files: [/etc/ssh/sshd_config, /etc/ssh/sshd_config.d/*.conf]
+    packages: [clamav]
+    units: [clamav-freshclam.service]
+"""
+
+RETURN = r"""
+facts:
+  description: Raw facts per requested item (file contents, package states, unit states, sshd -T settings, apt).
+  returned: always
+  type: dict
+"""
+
+import glob
+import grp
+import os
+import pwd
+import re
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
 
 MAX_FILE = 65536
 NEUTRAL_USER = "sop-check-probe"  # does not exist: sshd -T for it shows the global settings
@@ -77,8 +92,8 @@ def paths_exist(patterns: Iterable[str]) -> dict[str, list[str]]:
 def packages(names: Iterable[str]) -> dict[str, str | None]:
     out = {}
     for name in names:
-        rc, stdout, _ = run(["dpkg-query", "-W", "-f", "${Status}\t${Version}", name])
-        status, _, version = stdout.partition("\t")
+        rc, stdout, dummy = run(["dpkg-query", "-W", "-f", "${Status}\t${Version}", name])
+        status, dummy, version = stdout.partition("\t")
         out[name] = version if rc == 0 and status.endswith(" installed") else None
     return out
 
@@ -99,7 +114,7 @@ def sshd_effective(user: str) -> dict[str, str]:
         return {"error": (stderr or stdout).strip()[-500:]}
     settings = {}
     for line in stdout.splitlines():
-        key, _, value = line.partition(" ")
+        key, dummy, value = line.partition(" ")
         settings[key] = value
     return settings
 
@@ -119,7 +134,7 @@ def user_info(name: str) -> dict[str, Any]:
         pwd.getpwnam(name)
     except KeyError:
         return {"exists": False, "groups": []}
-    rc, stdout, _ = run(["id", "-nG", name])
+    rc, stdout, dummy = run(["id", "-nG", name])
     return {"exists": True, "groups": stdout.split() if rc == 0 else []}
 
 
@@ -161,7 +176,7 @@ def apt_facts() -> dict[str, Any]:
                     "origin": match.group(4),
                 }
             )
-    rc, stdout, _ = run(["apt-config", *READ_ONLY_APT, "dump"])
+    rc, stdout, dummy = run(["apt-config", *READ_ONLY_APT, "dump"])
     facts["apt_config"] = stdout if rc == 0 else ""
     facts["last_patch_run"] = last_patch_run()
     return facts

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python
 """Ansible module: restore from a host's restic repository and verify the restored files (SOP 4.3/4.4)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ options:
   config: {description: The restic_backup role's configuration file., type: path,
            default: /etc/sop-restic-backup/config.json}
   repository: {description: Repository name (local or cloud)., type: str, default: local}
-  snapshot: {description: Snapshot id or C(latest) (of this host, tag sop)., type: str, default: latest}
+  snapshot: {description: "Snapshot id or C(latest) (of this host, tag sop).", type: str, default: latest}
   paths: {description: Paths to restore (default the whole snapshot)., type: list, elements: str, default: []}
   target: {description: Alternate directory to restore into; required unless in_place., type: path}
   in_place: {description: Restore over the original files (target /)., type: bool, default: false}
@@ -29,12 +29,12 @@ options:
   change_ref: {description: Change/ticket reference (recorded)., type: str, required: true}
   approvals: {description: Approver role to name (recorded)., type: dict, required: true}
   timeout: {description: Seconds allowed for each restic call., type: int, default: 21600}
-author: SOP-as-code team
+author: SOP-as-code team (@sop-as-code)
 """
 
 EXAMPLES = r"""
 - name: Restore /srv/data into an alternate path
-  restic_restore:
+  sop.core.restic_restore:
     repository: cloud
     paths: [/srv/data]
     target: /var/restore/CHG-42
@@ -56,7 +56,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.sop_restic import (
+from ansible_collections.sop.core.plugins.module_utils.sop_restic import (
     classify,
     error_lines,
     latest_snapshot,
@@ -69,12 +69,12 @@ from ansible.module_utils.sop_restic import (
 )
 
 if TYPE_CHECKING:
-    from ansible.module_utils.sop_restic import Repo
+    from ansible_collections.sop.core.plugins.module_utils.sop_restic import Repo
 
 
 def dump_sha256(repo: Repo, snapshot_id: str, path: str, timeout: float) -> str | None:
     with tempfile.TemporaryFile() as handle:
-        rc, _, _, _ = repo.run(["dump", snapshot_id, path], timeout=timeout, stdout_file=handle)
+        rc = repo.run(["dump", snapshot_id, path], timeout=timeout, stdout_file=handle)[0]
         if rc != 0:
             return None
         handle.seek(0)

@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from ansible import context
 from ansible.plugins.action import ActionBase
 
-try:
-    from runner.audit.identity import detect_operator
-    from runner.change.gate import GateRequest, decide, normalise_approvals, operator_names
-    from runner.settings import audit_dir
-except ImportError:  # ansible run from a Python without the project installed: use the checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-    from runner.audit.identity import detect_operator
-    from runner.change.gate import GateRequest, decide, normalise_approvals, operator_names
-    from runner.settings import audit_dir
-
-DOCUMENTATION = r"""
----
-module: sop_change_gate
-short_description: Refuse to change protected (production) hosts without change ref, approvals and staging evidence
-options:
-  protected_groups: {type: list, elements: str, default: [production]}
-  staging_groups: {type: list, elements: str, default: [staging]}
-  approver_roles: {type: list, elements: str, default: [it_manager]}
-  require_staging: {type: bool, default: true}
-  change_ref: {type: str, description: "Default: sop_change_ref, else $SOP_CHANGE_REF (set by sop run)."}
-  approvals: {type: dict, description: "role -> name; merged over $SOP_APPROVALS and sop_approvals."}
-  playbook: {type: str, description: "Playbook file name the staging run must match; default the one running."}
-  audit_dir: {type: path, description: "Default: $SOP_AUDIT_DIR, else audit/ of the checkout."}
-"""
+from runner.audit.identity import detect_operator
+from runner.change.gate import GateRequest, decide, normalise_approvals, operator_names
+from runner.settings import audit_dir
 
 
 def _hosts_of(groups: dict[str, list[str]], names: list[str]) -> frozenset[str]:
@@ -45,6 +23,18 @@ def _running_playbook() -> str:
     return Path(args[0]).name if args else ""
 
 
+ARGUMENT_SPEC = {
+    "protected_groups": {"type": "list", "elements": "str", "default": ["production"]},
+    "staging_groups": {"type": "list", "elements": "str", "default": ["staging"]},
+    "approver_roles": {"type": "list", "elements": "str", "default": ["it_manager"]},
+    "require_staging": {"type": "bool", "default": True},
+    "change_ref": {"type": "str"},
+    "approvals": {"type": "dict"},
+    "playbook": {"type": "str"},
+    "audit_dir": {"type": "path"},
+}
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -52,7 +42,7 @@ class ActionModule(ActionBase):
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        args = self._task.args
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         groups = task_vars.get("groups", {})
         playbook = args.get("playbook") or _running_playbook()
         change_ref = str(args.get("change_ref") or task_vars.get("sop_change_ref")

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python
 """Ansible module: run the installed sop-restic-backup script now and return its outcome as evidence."""
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ options:
     description: Seconds before the backup is abandoned.
     type: int
     default: 21600
-author: SOP-as-code team
+author: SOP-as-code team (@sop-as-code)
 """
 
 EXAMPLES = r"""
 - name: Pre-change backup
-  sop_restic_backup_now:
+  sop.core.sop_restic_backup_now:
     reason: "CHG-1234 pre-patch"
 """
 
@@ -44,6 +44,9 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+
+REPOSITORY_KEYS = ("repository", "status", "snapshot_id", "files_total", "bytes_total", "bytes_added",
+                   "backup_seconds", "error", "error_kind", "warning")
 
 
 def main() -> None:
@@ -69,10 +72,8 @@ def main() -> None:
         "host": status.get("host"), "reason": reason, "status": status.get("status"),
         "started": status.get("started"), "finished": status.get("finished"),
         "hooks": status.get("hooks", []),
-        "repositories": [{k: r.get(k) for k in ("repository", "status", "snapshot_id", "files_total",
-                                                 "bytes_total", "bytes_added", "backup_seconds", "error",
-                                                 "error_kind", "warning")
-                          if r.get(k) is not None} for r in status.get("repositories", [])],
+        "repositories": [{k: r.get(k) for k in REPOSITORY_KEYS if r.get(k) is not None}
+                         for r in status.get("repositories", [])],
     }
     if rc != 0 or status.get("status") != "ok":
         failed = [f"{r['repository']} ({r.get('error_kind', 'error')}: {r.get('error', '')})"

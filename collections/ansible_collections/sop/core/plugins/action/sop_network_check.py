@@ -7,49 +7,23 @@ switch / user / server with a recommended action, and returns it all as ``sop_ev
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-try:
-    from runner.errors import SopError
-    from runner.network.diagnosis import diagnose
-    from runner.network.policy import PROBES_PATH, load_check_policy, validate_probes
-    from runner.network.probes import Probe, run_probes
-except ImportError:  # ansible run from a Python without the project installed: use the checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from runner.errors import SopError
-    from runner.network.diagnosis import diagnose
-    from runner.network.policy import PROBES_PATH, load_check_policy, validate_probes
-    from runner.network.probes import Probe, run_probes
+from runner.errors import SopError
+from runner.network.diagnosis import diagnose
+from runner.network.policy import PROBES_PATH, load_check_policy, validate_probes
+from runner.network.probes import Probe, run_probes
 
-DOCUMENTATION = r"""
----
-module: sop_network_check
-short_description: Probe the network, diagnose the fault domain, summarise for the morning
-options:
-  probes:
-    description: Probe targets (name, kind, type tcp|ssh|dns, host, port, expect, query, depends_on).
-    type: list
-    elements: dict
-    required: true
-  policy:
-    description: Probe kinds policy; default policies/network/probes.yml.
-    type: path
-  server_hosts:
-    description: Hosts whose registered C(server_health) (sop_server_health, same run) joins the diagnosis.
-    type: list
-    elements: str
-    default: []
-  fail_on_fault:
-    description: Fail the task when a fault is localised (so a scheduled run alerts).
-    type: bool
-    default: true
-"""
+ARGUMENT_SPEC = {
+    "probes": {"type": "list", "elements": "dict", "required": True},
+    "policy": {"type": "path"},
+    "server_hosts": {"type": "list", "elements": "str", "default": []},
+    "fail_on_fault": {"type": "bool", "default": True},
+}
 
 
 class ActionModule(ActionBase):
@@ -58,7 +32,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars or {})
-        args = self._task.args
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
             policy = load_check_policy(args.get("policy") or PROBES_PATH)
             raw = list(args.get("probes") or [])

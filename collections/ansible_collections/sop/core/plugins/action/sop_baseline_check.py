@@ -9,25 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-
-try:
-    import runner.check  # noqa: F401 - the project is installed in this Python
-except ImportError:  # use the checkout this file lives in
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-DOCUMENTATION = r"""
-action: sop_baseline_check
-short_description: Audit a host against the security baseline without changing it
-options:
-  spec: {description: JSON file with controls, waivers and today (written by sop check), type: path}
-  output_dir: {description: Controller directory for <host>.json verdicts, type: path}
-"""
 
 
 def _default_spec(inventory_dir: str | None) -> dict[str, Any]:
@@ -63,9 +49,14 @@ def _evidence(verdicts: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+ARGUMENT_SPEC = {
+    "spec": {"type": "path"},
+    "output_dir": {"type": "path"},
+}
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("spec", "output_dir"))
     _requires_connection = True
     _supports_check_mode = True
 
@@ -74,13 +65,14 @@ class ActionModule(ActionBase):
 
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        spec_path = self._task.args.get("spec")
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        spec_path = args.get("spec")
         spec = json.loads(Path(spec_path).read_text()) if spec_path else _default_spec(task_vars.get("inventory_dir"))
         host = task_vars["inventory_hostname"]
         groups = list(task_vars.get("group_names", []))
         applicable = [c for c in spec["controls"] if "all" in c["applies_to"] or set(c["applies_to"]) & set(groups)]
         probe = self._execute_module(
-            module_name="sop_baseline_probe", module_args=probe_request(applicable), task_vars=task_vars
+            module_name="sop.core.sop_baseline_probe", module_args=probe_request(applicable), task_vars=task_vars
         )
         facts, error = probe.get("facts"), None
         if probe.get("failed") or facts is None:
@@ -95,7 +87,7 @@ class ActionModule(ActionBase):
             today=dt.date.fromisoformat(spec["today"]),
             probe_error=error,
         )
-        self._write(host, verdicts)
+        self._write(host, verdicts, args.get("output_dir"))
         summary = " ".join(
             f"{s}={sum(v['status'] == s for v in verdicts)}"
             for s in ("pass", "fail", "error", "waived", "not_applicable")
@@ -114,8 +106,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=error)
         return result
 
-    def _write(self, host: str, verdicts: list[dict[str, Any]]) -> None:
-        output_dir = self._task.args.get("output_dir")
+    def _write(self, host: str, verdicts: list[dict[str, Any]], output_dir: str | None) -> None:
         if not output_dir:
             return
         target = Path(output_dir) / f"{host}.json"

@@ -1,0 +1,71 @@
+# The code is the action plugin plugins/action/sop_network_backup.py (it runs on the controller); this file
+# carries its documentation for ansible-doc and ansible-test.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: sop_network_backup
+short_description: Back up network device configurations (netmiko, thread pool) into a git store
+description:
+  - One task for the whole play (use C(run_once)); netmiko sessions in a bounded thread pool instead of one
+    network_cli connection per device. Devices and credentials come from the play's hostvars.
+  - Secrets are masked before anything is written; one commit per run. In check mode nothing is fetched.
+options:
+  devices:
+    description: Inventory hostnames to back up; default the play's hosts (after --limit).
+    type: list
+    elements: str
+  store:
+    description: Git store directory (created on first use); default audit/network-configs of the checkout.
+    type: path
+  workers:
+    description: Concurrent SSH sessions at most.
+    type: int
+    default: 16
+  timeout:
+    description: Per-device connect/read timeout in seconds.
+    type: int
+    default: 20
+  notify_command:
+    description: Command (argv list) run when a configuration changed; diffs on stdin, SOP_NETWORK_* env.
+    type: list
+    elements: str
+  run_id:
+    description: Run id named in the commit; default SOP_RUN_ID (set by sop run) or a new one.
+    type: str
+author: SOP-as-code team (@sop-as-code)
+"""
+
+EXAMPLES = r"""
+- name: Back up every network device
+  sop.core.sop_network_backup:
+    workers: 16
+  run_once: true
+  register: __network_backup
+"""
+
+RETURN = r"""
+status:
+  description: C(ok), C(partial) or C(failed).
+  returned: success
+  type: str
+failed_devices:
+  description: Devices that could not be backed up.
+  returned: success
+  type: list
+  elements: str
+changed_devices:
+  description: Devices whose configuration changed since the last backup.
+  returned: success
+  type: list
+  elements: str
+commit:
+  description: Commit of the store made by this run.
+  returned: success
+  type: str
+sop_evidence:
+  description: Per-device results, changed devices, unified diffs and the commit.
+  returned: success
+  type: dict
+"""
