@@ -102,7 +102,9 @@ def _refuse_inside(path: Path, audit_root: Path | None) -> None:
         raise ConfigError(f"{path}: the signing key must not live inside the audit directory {audit_root}")
 
 
-def _write_new(location: KeyLocation, key: Ed25519PrivateKey) -> None:
+def _write_new(location: KeyLocation, key: Ed25519PrivateKey, *, replace: bool = False) -> None:
+    """Write the key. A new one is created create-only: when two runs start at once, the first link wins and
+    both use its key; a rotation (``replace``) overwrites."""
     location.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = location.private.with_name(f".ledger.key.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -110,7 +112,15 @@ def _write_new(location: KeyLocation, key: Ed25519PrivateKey) -> None:
         handle.write(private_pem(key))
         handle.flush()
         os.fsync(handle.fileno())
-    tmp.replace(location.private)
+    try:
+        if replace:
+            tmp.replace(location.private)
+        else:
+            os.link(tmp, location.private)
+    except FileExistsError:
+        key = parse_private(location.private.read_bytes(), str(location.private))
+    finally:
+        tmp.unlink(missing_ok=True)
     pub_tmp = location.public.with_name(f".ledger.pub.{os.getpid()}.tmp")
     pub_tmp.write_bytes(public_pem(key.public_key()))
     pub_tmp.replace(location.public)
@@ -158,7 +168,7 @@ def replace_signing_key(new: Ed25519PrivateKey) -> Path:
     """Install ``new`` as the signing key of the key directory (rotation); returns its path."""
     check_rotatable()
     location = KeyLocation(key_dir())
-    _write_new(location, new)
+    _write_new(location, new, replace=True)
     return location.private
 
 
