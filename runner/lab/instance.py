@@ -30,8 +30,18 @@ from runner.paths import INVENTORIES, LAB_STATE, REPO_ROOT
 TOPOLOGY = Path(__file__).with_name("topology.yml")
 LABEL = "io.sop-as-code.lab"
 DEFAULT_BASE_PORT = 2300
-BOOT_TIMEOUT_S = 90
-NAME_CHECK_TIMEOUT_S = 15
+# Ready in ~5-20 s on the project's machines, but minutes on a slow one (a TCG VM: the fresh-machine check); the
+# wait ends as soon as every node answers, so a generous bound costs nothing. $SOP_LAB_BOOT_TIMEOUT overrides it.
+BOOT_TIMEOUT_S = 600
+
+
+def boot_timeout() -> float:
+    value = os.environ.get("SOP_LAB_BOOT_TIMEOUT", "")
+    try:
+        return float(value) if value else BOOT_TIMEOUT_S
+    except ValueError:
+        raise LabError(f"SOP_LAB_BOOT_TIMEOUT={value!r}: not a number of seconds") from None
+NAME_CHECK_TIMEOUT_S = 60  # podman DNS registers new containers within a second or two; a slow VM needs more
 # Run on a lab host: {name: port} -> {name: problem} for each service not resolved/reached (port 0: resolve only).
 NAME_PROBE = """
 import json, socket, sys
@@ -332,21 +342,22 @@ class Lab:
         once, half-way through the timeout.
         """
         pending = {n.name: n for n in (nodes or self.nodes())}
+        timeout = boot_timeout()
         started = time.monotonic()
         restarted: set[str] = set()
-        while pending and time.monotonic() - started < BOOT_TIMEOUT_S:
+        while pending and time.monotonic() - started < timeout:
             for name, node in list(pending.items()):
                 if _endpoint_ready(node):
                     del pending[name]
                 elif (node.kind == "host" and name not in restarted
-                      and time.monotonic() - started > BOOT_TIMEOUT_S / 2):
+                      and time.monotonic() - started > timeout / 2):
                     self.progress(f"{name} is not up yet; restarting it once")
                     podman.podman("restart", "-t", "2", self.container(name))
                     restarted.add(name)
             if pending:
                 time.sleep(0.3)
         if pending:
-            raise LabError(f"lab nodes not ready after {BOOT_TIMEOUT_S}s: {', '.join(sorted(pending))}",
+            raise LabError(f"lab nodes not ready after {timeout:.0f}s: {', '.join(sorted(pending))}",
                            hint=f"podman logs {self.container(next(iter(pending)))}")
 
     def _ensure_bucket(self) -> None:
