@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -47,6 +48,7 @@ EXIT_CODES = {
 }
 Progress = Callable[[str], None]
 PRIVATE_PREFIX = "sop-run-"
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass
@@ -246,7 +248,7 @@ def run_playbook(options: RunOptions, progress: Progress | None = None) -> RunOu
             tail = result.stdout.read()[-4000:]
     finally:
         shutil.rmtree(private, ignore_errors=True)
-    if not store.run(run_id).events.exists():  # ansible stopped before the first play (syntax, --limit)
+    if rc != 0 and not store.run(run_id).events.exists():  # ansible stopped before the first play (syntax, --limit)
         return _error_outcome(store, run_id, playbook, options, inventory=inventory,
                               error=ansible_error(tail), rc=rc, tail=tail)
     return _outcome(store, run_id, rc, tail)
@@ -261,7 +263,7 @@ def _error_outcome(store: AuditStore, run_id: str, playbook: Path, options: RunO
 
 def ansible_error(tail: str) -> str:
     """ansible's own ERROR line from its output (what stopped it before the first play)."""
-    lines = [ln.strip() for ln in tail.splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in ANSI_ESCAPE.sub("", tail).splitlines() if ln.strip()]
     for line in reversed(lines):
         if line.startswith(("ERROR!", "[ERROR]:")):
             return line.split(maxsplit=1)[1] if " " in line else line

@@ -124,3 +124,13 @@ def test_plain_ansible_playbook_on_zero_hosts_exits_non_zero_and_records_error(t
     assert "no host matched any play" in result.stdout + result.stderr
     record = _only_run(audit_dir)
     assert record["status"] == "error" and record["error"].startswith("no host matched")
+
+
+def test_ansible_stopping_before_the_first_play_is_a_recorded_error(audit_dir: Path) -> None:
+    result = sop("run", str(PLAYBOOKS / "ok.yml"), "-i", LOCAL, "--limit", "nosuch", "--audit-dir", str(audit_dir),
+                 "-q")
+    assert result.returncode == 1, result.stdout + result.stderr
+    record = _only_run(audit_dir)
+    assert record["status"] == "error"
+    assert record["error"] == "Specified inventory, host pattern and/or --limit leaves us with no hosts to target."
+    assert record["error"] in result.stdout.splitlines()[0]
