@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from runner.paths import REPO_ROOT
@@ -23,3 +28,26 @@ def ansible_playbook(playbook: str | Path, inventory: Path, *args: str, env: dic
         raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n"
                              f"{result.stderr[-2000:]}")
     return result
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto S3 server of the caller's own on a free 127.0.0.1 port (in memory, not the lab's); yields its
+    endpoint once it answers (bounded: 30 s)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([str(REPO_ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(endpoint, timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        server.kill()  # in-memory: nothing to lose; it ignores SIGTERM for a long time
+        server.wait()

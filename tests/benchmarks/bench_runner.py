@@ -17,19 +17,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+from labtools import moto_server  # noqa: E402
 
 from runner.ansible_run import RunOptions, run_playbook  # noqa: E402
 from runner.lab import Lab  # noqa: E402
@@ -65,19 +66,7 @@ def baseline_cfg(folder: Path) -> Path:
 @contextmanager
 def moto_store(work: Path) -> Iterator[str]:
     """A moto S3 server of the benchmark's own (127.0.0.1, free port) with an Object Lock bucket."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(endpoint, timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with moto_server() as endpoint:
         os.environ.update({"SOP_AUDIT_STORE_ENDPOINT": endpoint, "AWS_ACCESS_KEY_ID": "bench",
                            "AWS_SECRET_ACCESS_KEY": "bench", "SOP_AUDIT_STORE_RETENTION_DAYS": "1"})
         from runner.audit.worm import WormStore
@@ -85,9 +74,6 @@ def moto_store(work: Path) -> Iterator[str]:
         url = "s3://bench-audit/sop"
         WormStore(url).ensure_bucket()
         yield url
-    finally:
-        server.kill()
-        server.wait()
 
 
 def timed(fn: object) -> float:
