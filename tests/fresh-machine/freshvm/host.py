@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -111,7 +110,3 @@ def remove_tree(path: Path) -> None:
     if left:
         raise FreshVmError(f"refusing to remove {path}: still mounted: {', '.join(left)}")
     subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=True, timeout=600)
-
-
-def warn(message: str) -> None:
-    print(f"fresh-machine: {message}", file=sys.stderr, flush=True)

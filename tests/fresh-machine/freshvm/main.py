@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class State:
     vm_end: str = "not started"
     error: str = ""
     vm: qemu.Vm | None = None  # the QEMU process, stopped whatever happens
+    job_img: Path | None = None  # the job disk, read back whatever happens
     results: dict[str, str] = field(default_factory=dict)
     demo_table: list[str] = field(default_factory=list)
 
@@ -162,11 +164,19 @@ def boot(state: State, image: base_image.BaseImage, disks: qemu.Disks, jobdir: P
 
 def follow(state: State, vm: qemu.Vm) -> None:
     state.log.say(f"vm: up after {state.boot_seconds:.0f}s ({state.accel}); following the job")
-    state.vm_end = qemu.watch(vm, state.log, state.deadline, verbose=state.options.verbose)
-    if state.vm_end == "timeout":
-        state.error = f"total timeout ({state.options.timeout_min:g} min) reached: VM killed"
-        state.log.say(state.error)
+    outcome = qemu.watch(vm, state.log, state.deadline, verbose=state.options.verbose)
     vm.stop()
+    if outcome == "timeout":
+        state.vm_end = "killed at the timeout"
+        state.error = f"total timeout ({state.options.timeout_min:g} min) reached: VM killed"
+    elif qemu.FINISHED_MARKER not in vm.console.path.read_text(encoding="utf-8", errors="replace"):
+        state.vm_end = f"stopped early (QEMU exit {vm.proc.returncode})"
+        state.error = (f"the VM stopped before its job finished: {qemu.last_error(state.run_dir / 'qemu.log')}; "
+                       f"console: {vm.console.last_line.strip()[:100]!r}")
+    else:
+        state.vm_end = "powered off after the job"
+        return
+    state.log.say(state.error)
 
 
 # --- results ------------------------------------------------------------------------------------------------
@@ -175,6 +185,10 @@ def read_results(state: State, job_img: Path) -> None:
     """The job's out/ folder from the job disk (debugfs, no mount needed); the console's lines as a fallback."""
     out = state.run_dir / "out"
     remove_tree(out)
+    # a VM stopped mid-job leaves the journal unreplayed: e2fsck replays it (exit 1/2: fixed), debugfs does not
+    fsck = subprocess.run(["e2fsck", "-fy", str(job_img)], capture_output=True, text=True, timeout=300, check=False)
+    if fsck.returncode >= 4:
+        state.log.say(f"warning: e2fsck of the job disk: exit {fsck.returncode}: {fsck.stdout[-300:]}")
     try:
         run(["debugfs", "-R", f"rdump /out {state.run_dir}", str(job_img)], timeout=300)
     except FreshVmError as exc:
@@ -210,10 +224,10 @@ def failures(state: State) -> list[str]:
     checks = [
         (not state.error, state.error),
         (r.get("finished") == "yes", "the job did not finish"),
-        (r.get("demo_rc") == "0", f"./bootstrap demo exit {r.get('demo_rc', '-')}"),
+        (r.get("demo_rc") == "0", f"./bootstrap demo exit {r.get('demo_rc', '(not reached)')}"),
         (r.get("podman_network_backend") == "netavark",
-         f"podman network backend {r.get('podman_network_backend', '-')}, not netavark"),
-        (r.get(f"{tests}_rc") == "0", f"{tests} tests exit {r.get(f'{tests}_rc', '-')}"),
+         f"podman network backend {r.get('podman_network_backend', '(not reached)')}, not netavark"),
+        (r.get(f"{tests}_rc") == "0", f"{tests} tests exit {r.get(f'{tests}_rc', '(not reached)')}"),
     ]
     return [why for ok, why in checks if not ok]
 
@@ -230,8 +244,9 @@ def job_lines(state: State) -> list[str]:
     tests = "full" if state.options.full else "smoke"
     return [
         f"setup+demo         {seconds(r.get('demo_seconds'))}, exit {r.get('demo_rc', '-')} (./bootstrap demo)",
+        *([f"demo error         {r['demo_error']}"] if r.get("demo_error") else []),
         "demo steps:",
-        *(f"    {line}" for line in (state.demo_table or ["(no step table)"])),
+        *(f"    {line}" for line in (state.demo_table or ["(no step table: the demo did not get to it)"])),
         f"podman backend     {r.get('podman_network_backend', '-')} (with the lab's containers.conf: "
         f"{r.get('podman_network_backend_lab', '-')})",
         f"{tests + ' tests':<19}{r.get(f'{tests}_line') or '-'} (exit {r.get(f'{tests}_rc', '-')}, "
@@ -297,8 +312,8 @@ def execute(state: State, work: Path) -> None:
     disks = qemu.Disks(overlay=work / "overlay.qcow2", job=work / "job.img")
     qemu.make_overlay(image, disks.overlay)
     make_job_disk(jobdir, disks.job, state)
+    state.job_img = disks.job
     follow(state, boot(state, image, disks, jobdir))
-    read_results(state, disks.job)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,11 +332,15 @@ def main(argv: list[str] | None = None) -> int:
         state.error = str(exc)
         log.say(f"error: {exc}")
     except KeyboardInterrupt as exc:
-        state.error = f"interrupted ({exc or 'Ctrl-C'}): VM stopped"
+        state.error = f"interrupted ({exc or 'Ctrl-C'})"
+        if state.vm is not None:
+            state.vm_end = "stopped: interrupted"
         log.say(state.error)
     finally:
         if state.vm is not None:
             state.vm.stop()
+        if state.vm is not None and state.job_img is not None:
+            read_results(state, state.job_img)  # also after a timeout, an interrupt or an error: what there is
         if options.keep:
             log.say(f"kept (--keep): {work}")
         else:

@@ -25,7 +25,8 @@ ACCELERATORS = {
 KERNEL_ARGS = "root=/dev/vda rw console=ttyS0 loglevel=5 panic=5"
 MEMORY_MB = 8192
 PREFIX = "FRESHVM| "
-BOOT_MARKER = PREFIX + "booted"
+BOOT_MARKER = PREFIX + "booted"  # the first line of the job unit (guest/fresh-job)
+FINISHED_MARKER = PREFIX + "job finished"  # its last line, before the power-off
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
 TICK = 1.0  # seconds between looks at the console and the QEMU process
 HEARTBEAT = 300  # seconds between "still running" lines when the console is quiet
@@ -109,11 +110,12 @@ class Vm:
 
 
 def show(line: str) -> str | None:
-    """What of a console line is shown live: the job's own lines, bootstrap's "==>" and the demo's step titles."""
+    """What of a console line is shown live: the job's own lines, bootstrap's "==>", the lab's progress and the
+    demo's step titles."""
     if line.startswith(PREFIX):
         return line[len(PREFIX):]
     stripped = line.strip()
-    if stripped.startswith("==> ") or re.match(r"^\[\d+/\d+\] ", stripped):
+    if stripped.startswith(("==> ", "lab: ")) or re.match(r"^\[\d+/\d+\] ", stripped):
         return "  " + stripped
     return None
 

@@ -57,6 +57,9 @@ demo() {
   local rc=$?
   strip < "$OUT/demo.log" | sed -n '/^Demo finished in/,$p' > "$OUT/demo-table.txt"
   while IFS= read -r line; do say "demo-table $line"; done < "$OUT/demo-table.txt"
+  if [ "$rc" -ne 0 ]; then  # the line that says why (bootstrap's and sop's errors start with their name)
+    result demo_error "$(strip < "$OUT/demo.log" | grep -E '^(bootstrap|sop|E|error|ERROR):' | tail -n 1)"
+  fi
   return "$rc"
 }
 
