@@ -30,8 +30,10 @@ GUEST_DIR = Path(__file__).resolve().parent.parent / "guest"
 BAKED_IN = ("fresh-job.service", "fresh-job")  # guest files that go into the image (job.sh goes on the job disk)
 KEEP_IMAGES = 2  # older cached images than the newest ones are removed
 
+# The VM's own NIC only (ens2): a broader match (Type=ether) also takes podman's veth ports and, KeepMaster= being
+# off, detaches them from the lab's bridge, which cuts the lab containers off.
 NETWORK_UNIT = """[Match]
-Type=ether
+Name=en*
 
 [Network]
 DHCP=yes
