@@ -93,3 +93,21 @@ def test_lab_network_left_by_the_cni_backend_is_recreated(tmp_path: Path, monkey
         lab.check_names(timeout_s=0)
     finally:
         lab.down()
+
+
+def test_a_host_that_stopped_while_booting_is_started_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The boot wait starts a container that exited (once); running ones are left to finish booting."""
+    from runner.lab import instance
+
+    monkeypatch.setattr(instance, "STATE_CHECK_S", 0)
+    messages: list[str] = []
+    lab = Lab("stopped-test", progress=messages.append, topology=SMALL)
+    try:
+        lab.up()
+        lab.stop("nd-host")
+        assert lab_podman.container_state(lab.container("nd-host")) == "exited"
+        lab._wait_ready([n for n in lab.nodes() if n.name == "nd-host"])
+        assert lab_podman.container_state(lab.container("nd-host")) == "running"
+        assert "nd-host stopped while booting; starting it again (once)" in messages
+    finally:
+        lab.down()
