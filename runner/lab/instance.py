@@ -42,6 +42,8 @@ def boot_timeout() -> float:
         return float(value) if value else BOOT_TIMEOUT_S
     except ValueError:
         raise LabError(f"SOP_LAB_BOOT_TIMEOUT={value!r}: not a number of seconds") from None
+# The venv the lab's devices and services run (its real path: a worktree may share the main checkout's .venv).
+VENV = (REPO_ROOT / ".venv").resolve()
 NAME_CHECK_TIMEOUT_S = 60  # podman DNS registers new containers within a second or two; a slow VM needs more
 # Run on a lab host: {name: port} -> {name: problem} for each service not resolved/reached (port 0: resolve only).
 NAME_PROBE = """
@@ -68,6 +70,14 @@ def default_lab_name() -> str:
 
 
 @dataclass(frozen=True)
+
+def _checkout_mounts() -> list[str]:
+    """This checkout read-only at its own path, and the venv too when it lives elsewhere (a shared .venv)."""
+    mounts = ["-v", f"{REPO_ROOT}:{REPO_ROOT}:ro"]
+    if not VENV.is_relative_to(REPO_ROOT):
+        mounts += ["-v", f"{VENV}:{VENV}:ro"]
+    return mounts
+
 class Node:
     """A host, device or service container of the lab."""
 
@@ -268,7 +278,7 @@ class Lab:
             return
         # Devices and services run a program of this checkout's venv (same Debian python3 as the image).
         extra, command = self._device_program(node) if node.kind == "device" else self._service_program(node)
-        podman.podman("run", "-d", *options, *extra, "-v", f"{REPO_ROOT}:{REPO_ROOT}:ro",
+        podman.podman("run", "-d", *options, *extra, *_checkout_mounts(),
                       "-e", f"PYTHONPATH={REPO_ROOT}", image, *command)
 
     def _device_program(self, node: Node) -> tuple[list[str], list[str]]:
@@ -276,7 +286,7 @@ class Lab:
         spec = self.state_dir / f"device-{node.name}.json"
         self._write_device_spec(node, spec)
         extra = ["-p", f"127.0.0.1:{node.port}:22", "-v", f"{spec}:/run/sop-device.json:ro"]
-        return extra, [f"{REPO_ROOT}/.venv/bin/python", "-m", "runner.lab.fakeswitch", "--spec", "/run/sop-device.json"]
+        return extra, [f"{VENV}/bin/python", "-m", "runner.lab.fakeswitch", "--spec", "/run/sop-device.json"]
 
     def _service_program(self, node: Node) -> tuple[list[str], list[str]]:
         """A service: moto S3 by default, or ``python -m <module> <args>``."""
@@ -289,9 +299,9 @@ class Lab:
         for cap in node.spec.get("cap_add", []):
             options += ["--cap-add", cap]
         if "module" in node.spec:
-            return options, [f"{REPO_ROOT}/.venv/bin/python", "-m", node.spec["module"],
+            return options, [f"{VENV}/bin/python", "-m", node.spec["module"],
                              *[str(a) for a in node.spec.get("args", [])]]
-        return options, [f"{REPO_ROOT}/.venv/bin/moto_server", "-H", "0.0.0.0", "-p", str(cport)]
+        return options, [f"{VENV}/bin/moto_server", "-H", "0.0.0.0", "-p", str(cport)]
 
     def _create_host(self, name: str, create_args: list[str]) -> None:
         """Create, give the host a machine-id of its own (systemd would derive the same one in every container),
