@@ -35,6 +35,8 @@ SYMBOL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "waived": "WAIVED", 
 @click.option("--audit-dir", type=click.Path(path_type=Path), help="Audit directory (reports, ledger).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--network", is_flag=True, help="Audit network devices for configuration drift instead.")
+@click.option("--store", type=click.Path(path_type=Path),
+              help="With --network: the config store whose backup status is shown (default audit/network-configs).")
 @click.option("--show-passed/--hide-passed", default=True, help="List passing controls in the table.")
 def command(
     *,
@@ -47,13 +49,14 @@ def command(
     audit_dir: Path | None,
     fmt: str,
     network: bool,
+    store: Path | None,
     show_passed: bool,
 ) -> None:
     """Audit hosts against the security baseline without changing anything."""
     if network:
         from runner.network.drift import cli_check  # issue 6, loaded only when asked
 
-        raise SystemExit(cli_check(inventory, limit, audit_dir))
+        raise SystemExit(cli_check(inventory, limit, audit_dir, store=store))
     if no_waivers and waiver_files:
         raise ConfigError("--no-waivers and --waivers exclude each other")
     from runner.check.engine import CheckOptions, run_check, write_reports

@@ -149,6 +149,7 @@ class Lab:
         self._ensure_bucket()
         self.check_names()
         self._write_known_hosts()
+        self._ensure_config_remote()
         state = self._write_inventory()
         self.progress(f"lab '{self.name}' up in {time.monotonic() - started:.1f}s: "
                       f"{len(self.hosts())} hosts, {len(self.devices())} devices, s3 on 127.0.0.1:{self.s3_port}; "
@@ -396,10 +397,20 @@ class Lab:
             lines += [line for line in result.stdout.splitlines() if line and not line.startswith("#")]
         self.known_hosts.write_text("\n".join(lines) + "\n")
 
+    @property
+    def config_remote(self) -> Path:
+        """The bare git repository the network config store is pushed to (as a team's git server would be)."""
+        return self.state_dir / "network-configs.git"
+
+    def _ensure_config_remote(self) -> None:
+        if not (self.config_remote / "HEAD").exists():
+            execute.run(["git", "init", "-q", "--bare", "-b", "main", str(self.config_remote)], timeout=60)
+
     def _write_inventory(self) -> dict[str, Any]:
         state = {"name": self.name, "base_port": self.base_port, "subnet": self.subnet,
                  "network": self.network, "key": str(self.key_path), "known_hosts": str(self.known_hosts),
                  "s3_port": self.s3_port, "bucket": self.topology["services"]["s3"]["bucket"],
+                 "config_remote": str(self.config_remote),
                  "nodes": [{"name": n.name, "kind": n.kind, "port": n.port, **n.spec} for n in self.nodes()]}
         self.inventory_path.parent.mkdir(parents=True, exist_ok=True)
         self.inventory_path.touch(mode=0o600)

@@ -79,6 +79,7 @@ def render_inventory(state: dict[str, Any], secrets: dict[str, str]) -> str:
                         "ansible_become": True,
                         "ansible_become_method": "ansible.netcommon.enable",
                         "ansible_become_password": secrets["device_enable"],
+                        **({"network_backup_remote": state["config_remote"]} if "config_remote" in state else {}),
                     },
                     "hosts": devices,
                 },

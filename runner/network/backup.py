@@ -15,10 +15,13 @@ from typing import Any
 
 from runner import execute
 from runner.audit.store import new_run_id
+from runner.network import status
 from runner.network.collect import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Fetch, fetch_all
 from runner.network.devices import Device
+from runner.network.index import DIRNAME as INDEX_DIR
+from runner.network.index import write_index
 from runner.network.masking import mask_config
-from runner.network.store import KINDS, ConfigStore
+from runner.network.store import KINDS, ConfigStore, redact_url
 from runner.paths import REPO_ROOT
 
 DEFAULT_STORE = REPO_ROOT / "audit" / "network-configs"
@@ -36,6 +39,7 @@ class BackupResult:
     failed: list[str] = field(default_factory=list)
     diffs: dict[str, str] = field(default_factory=dict)
     notified: bool = False
+    push: dict[str, Any] | None = None
     seconds: float = 0.0
 
     @property
@@ -45,13 +49,16 @@ class BackupResult:
     def evidence(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "status": self.status, "store": self.store, "commit": self.commit,
                 "devices": self.devices, "changed": self.changed, "failed": self.failed, "diffs": self.diffs,
-                "notified": self.notified, "seconds": self.seconds}
+                "notified": self.notified, "push": self.push, "seconds": self.seconds}
 
     def summary(self) -> str:
         ok = len(self.devices) - len(self.failed)
         failed = ", ".join(f"{n} ({self.devices[n]['error_kind']})" for n in self.failed) or "none"
+        pushed = ""
+        if self.push:
+            pushed = "; pushed" if self.push["ok"] else f"; push FAILED: {self.push['error']}"
         return (f"network backup {self.run_id}: {self.status} - {ok}/{len(self.devices)} devices backed up, "
-                f"changed: {_names(self.changed)}; failed: {failed}; commit {self.commit}")
+                f"changed: {_names(self.changed)}; failed: {failed}; commit {self.commit}{pushed}")
 
 
 def _names(names: Sequence[str], limit: int = 10) -> str:
@@ -108,8 +115,9 @@ def _notify(hook: Sequence[str], result: BackupResult) -> bool:
 def run_backup(devices: Sequence[Device], store_path: Path | str = DEFAULT_STORE, *,
                run_id: str | None = None,
                workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
-               notify: Sequence[str] | None = None) -> BackupResult:
-    """Back up every device concurrently, store masked configs, commit once naming the run id."""
+               notify: Sequence[str] | None = None, remote: str | None = None) -> BackupResult:
+    """Back up every device concurrently, store masked configs with the status and index, commit once naming
+    the run id, then push to ``remote`` (a failed push is reported, not fatal)."""
     started = time.monotonic()
     run_id = run_id or default_run_id()
     store = ConfigStore(Path(store_path))
@@ -120,15 +128,26 @@ def run_backup(devices: Sequence[Device], store_path: Path | str = DEFAULT_STORE
     ok = [name for name, rec in records.items() if rec["status"] == "ok"]
     failed = sorted(name for name, rec in records.items() if rec["status"] != "ok")
     diffs = _diffs(store, ok)
-    status = "ok" if not failed else ("partial" if ok else "failed")
-    changed = sorted(diffs)
-    message = (f"network backup run {run_id}: {status}; {len(ok)}/{len(records)} backed up; "
-               f"changed: {_names(changed)}; failed: {', '.join(failed) or 'none'}")
-    commit = store.commit(message)
     for name, record in records.items():
         record["changed"] = name in diffs
-    result = BackupResult(run_id, status, str(store.path), commit, records, changed, failed, diffs)
+    outcome = "ok" if not failed else ("partial" if ok else "failed")
+    changed = sorted(diffs)
+    _write_status_and_index(store, records, diffs, run_id, remote)
+    message = (f"network backup run {run_id}: {outcome}; {len(ok)}/{len(records)} backed up; "
+               f"changed: {_names(changed)}; failed: {', '.join(failed) or 'none'}")
+    commit = store.commit(message)
+    result = BackupResult(run_id, outcome, str(store.path), commit, records, changed, failed, diffs)
     if changed and notify:
         result.notified = _notify(notify, result)
+    if remote:
+        result.push = store.push(remote)
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def _write_status_and_index(store: ConfigStore, records: dict[str, dict[str, Any]], diffs: dict[str, str],
+                            run_id: str, remote: str | None) -> None:
+    at = status.now_iso()
+    devices = status.update(store.path, records, run_id, at)
+    write_index(store.path, devices, diffs, run_id=run_id, at=at, remote=remote and redact_url(remote))
+    store.stage(status.FILENAME, INDEX_DIR)

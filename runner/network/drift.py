@@ -1,6 +1,7 @@
 """Golden-config drift (SOP 3.1): each device's running configuration against its role's fragments.
 
-``sop check --network`` calls :func:`cli_check`; the lines printed and stored are masked like the backups.
+``sop check --network`` calls :func:`cli_check`; the lines printed and stored are masked like the backups. Each
+device also shows its backup health from the config store's ``status.json`` (runner.network.status).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import settings
+from runner.network import status as backup_status
 from runner.network.collect import DEFAULT_WORKERS, Fetch, fetch_all
 from runner.network.devices import Device, load_devices
 from runner.network.masking import family, mask_config
@@ -28,6 +30,7 @@ class DeviceDrift:
     missing: list[dict[str, str]] = field(default_factory=list)
     forbidden: list[dict[str, str]] = field(default_factory=list)
     error: str | None = None
+    backup: dict[str, Any] | None = None  # health and dates of the device's last config backups
 
 
 def _matches(pattern: str, line: str, regex: bool) -> bool:
@@ -85,22 +88,40 @@ def render(results: Sequence[DeviceDrift]) -> str:
         out += [f"  - forbidden [{f['fragment']}] {f['line']}" for f in item.forbidden]
         if item.error:
             out.append(f"  ! {item.error}")
+        if item.backup:
+            out.append(f"  backup: {item.backup['line'].split(': ', 1)[1]}")
     bad = [r.device for r in results if r.status != "compliant"]
     out.append(f"{len(results) - len(bad)}/{len(results)} devices compliant"
                + (f"; not compliant: {', '.join(bad)}" if bad else ""))
     return "\n".join(out)
 
 
+def with_backup_status(results: Sequence[DeviceDrift], store: Path) -> None:
+    """Attach each device's backup health (ok/failing/stale/never) from the store's status file."""
+    known = backup_status.load(store)
+    for item in results:
+        entry = known.get(item.device)
+        item.backup = {"health": backup_status.health(entry) if entry else "never",
+                       "line": backup_status.describe(item.device, entry), **(entry or {})}
+
+
 def cli_check(inventory: str | Path | None, limit: str | None, audit_dir: Path | None,
-              golden_path: Path | None = None) -> int:
-    """Print each device's drift with the lines, store a JSON report; 0 = all compliant, 1 = otherwise."""
+              golden_path: Path | None = None, store: Path | None = None) -> int:
+    """Print each device's drift with the lines and its backup health, store a sealed JSON report;
+    0 = all compliant, 1 = otherwise."""
+    from runner.audit.store import AuditStore
+    from runner.network.backup import DEFAULT_STORE
+
     golden = load_golden(golden_path) if golden_path else load_golden()
     devices = load_devices(str(inventory) if inventory else None, limit)
     results = check_drift(devices, golden)
+    with_backup_status(results, store or DEFAULT_STORE)
     print(render(results))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = settings.audit_dir(audit_dir) / "network-drift" / f"{stamp}.json"
+    root = settings.audit_dir(audit_dir)
+    target = root / "checks" / f"network-drift-{stamp}" / "drift.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps({"created": stamp, "devices": [asdict(r) for r in results]}, indent=2))
+    AuditStore.configured(root).attach("-", {"json": target})  # sealed like the baseline check's reports
     print(f"report: {target}")
     return 0 if results and all(r.status == "compliant" for r in results) else 1

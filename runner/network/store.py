@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from runner import execute
 from runner.errors import ConfigError
 
 KINDS = ("running", "startup")
+PUSH_TIMEOUT = 60
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 _IDENTITY = ["-c", "user.name=sop-network-backup", "-c", "user.email=sop-network-backup@localhost",
              "-c", "commit.gpgsign=false"]
 
@@ -35,7 +40,9 @@ class ConfigStore:
             (self.path / "README.md").write_text(
                 "# Network device configuration backups\n\nWritten by `playbooks/network_backup.yml` "
                 "(SOP 3). One file per device under `running/` and `startup/`, secrets masked; one commit "
-                "per backup run naming its run id. `git log -p running/<device>.cfg` shows its history.\n")
+                "per backup run naming its run id. `git log -p running/<device>.cfg` shows its history; "
+                "`status.json` each device's last success and failure; `index/index.html` an overview with "
+                "links to each device's recent diffs.\n")
             self.git("add", "README.md")
             self.git("commit", "-q", "-m", "Create the network configuration store")
 
@@ -49,8 +56,9 @@ class ConfigStore:
         tmp.write_text(text)
         tmp.replace(target)
 
-    def stage(self) -> None:
-        self.git("add", "-A", "--", *KINDS)
+    def stage(self, *extra: str) -> None:
+        """Stage the configurations (and ``extra`` paths of the store, e.g. the status and the index)."""
+        self.git("add", "-A", "--", *KINDS, *[p for p in extra if (self.path / p).exists()])
 
     def tracked(self) -> set[str]:
         """Paths committed at HEAD (one git call for the whole run)."""
@@ -73,5 +81,32 @@ class ConfigStore:
         self.git("commit", "-q", "--allow-empty", "-m", message)
         return self.git("rev-parse", "HEAD").strip()
 
+    def push(self, remote: str, timeout: float = PUSH_TIMEOUT) -> dict[str, Any]:
+        """Push HEAD to ``remote``'s main branch; never raises: a failed push is reported, the backup stands.
+
+        No force: a remote whose history differs (rewritten here or there) is refused, as a review copy should."""
+        shown = redact_url(remote)
+        command = ["git", "-C", str(self.path), *_IDENTITY, "push", "--porcelain", remote, "HEAD:refs/heads/main"]
+        try:
+            done = execute.run(command, check=False, timeout=timeout,
+                               env={"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": _batch_ssh()})
+        except subprocess.TimeoutExpired:
+            return {"remote": shown, "ok": False, "error": f"git push timed out after {timeout:g} s"}
+        if done.returncode == 0:
+            return {"remote": shown, "ok": True}
+        detail = [line for line in (done.stderr or "").splitlines() if line.strip()]
+        reason = " ".join(detail[:2])[:300] if detail else f"git push exited {done.returncode}"
+        return {"remote": shown, "ok": False, "error": redact_url(reason.replace(remote, shown))}
+
     def log(self, limit: int = 20) -> list[str]:
         return self.git("log", f"-{limit}", "--format=%H %s").splitlines()
+
+
+def redact_url(text: str) -> str:
+    """``https://user:token@host/x`` -> ``https://****@host/x``: credentials in a remote URL never reach a record."""
+    return _URL_CREDENTIALS.sub("****@", text)
+
+
+def _batch_ssh() -> str:
+    """The operator's ssh command for git (key, port...), never prompting: a scheduled push must not hang."""
+    return f"{os.environ.get('GIT_SSH_COMMAND', 'ssh')} -o BatchMode=yes"

@@ -13,7 +13,11 @@ from runner.paths import REPO_ROOT
 
 def run(playbook: str, lab: Lab, tmp: Path, inventory: list[str] | None = None,
         **extra_vars: Any) -> RunOutcome:
-    """Run a playbook through the runner (audit callback on) into a per-test audit dir."""
+    """Run a playbook through the runner (audit callback on) into a per-test audit dir.
+
+    A test's own config store is not pushed to the lab's remote unless the test names one (network_backup_remote):
+    the tests' unrelated store histories would be refused there one after another."""
+    extra_vars.setdefault("network_backup_remote", "")
     return run_playbook(RunOptions(playbook=str(REPO_ROOT / "playbooks" / playbook),
                                    inventory=inventory or [str(lab.inventory_path)],
                                    extra_vars=extra_vars, audit_dir=tmp / "audit"))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
 from network_helpers import configure, evidence, git, run
 
 from runner.ansible_run import RunOptions, run_playbook
+from runner.audit.store import AuditStore
+from runner.audit.verify import verify
 from runner.lab import Lab
 from runner.network.drift import cli_check
 from runner.paths import REPO_ROOT
@@ -78,7 +81,9 @@ def test_one_device_down_and_one_with_wrong_credentials(lab: Lab, tmp_path: Path
 
 
 def test_golden_config_drift_is_reported_with_the_lines(lab: Lab, tmp_path: Path, capsys) -> None:
-    assert cli_check(lab.inventory_path, None, tmp_path) == 0
+    store = tmp_path / "store"
+    run("network_backup.yml", lab, tmp_path, network_backup_store=str(store))
+    assert cli_check(lab.inventory_path, None, tmp_path, store=store) == 0
     configure(lab, "dist-sw1", ["no ntp server 169.254.1.123", "snmp-server community public RO"])
     try:
         code = cli_check(lab.inventory_path, "dist-sw1,core-sw1", tmp_path)
@@ -89,7 +94,11 @@ def test_golden_config_drift_is_reported_with_the_lines(lab: Lab, tmp_path: Path
     assert "dist-sw1 (access_switch): DRIFT" in out and "core-sw1 (core_switch): COMPLIANT" in out
     assert "missing   [ntp] ntp server 169.254.1.123" in out
     assert "forbidden [snmp_no_public] snmp-server community <removed> RO" in out
-    assert list((tmp_path / "network-drift").glob("*.json"))
+    assert "core-sw1 (core_switch): COMPLIANT\n  backup: ok (last success" in out
+    reports = list((tmp_path / "checks").glob("network-drift-*/drift.json"))
+    assert reports and verify(AuditStore(tmp_path)).ok, "the drift report is sealed in the ledger"
+    stored = json.loads(reports[-1].read_text())["devices"]
+    assert {d["device"]: d["backup"]["health"] for d in stored}["core-sw1"] == "ok"
 
 
 def test_check_mode_stores_nothing_and_limit_selects_devices(lab: Lab, tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ from runner.network import drift
 
 def test_network_flag_delegates_to_the_drift_check(monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr(drift, "cli_check", lambda *args: calls.append(args) or 1)
+    monkeypatch.setattr(drift, "cli_check", lambda *args, **kwargs: calls.append((args, kwargs)) or 1)
     result = CliRunner().invoke(cli, ["check", "--network", "-i", "inv.yml", "--limit", "core-sw1",
-                                      "--audit-dir", str(tmp_path)])
+                                      "--audit-dir", str(tmp_path), "--store", str(tmp_path / "s")])
     assert result.exit_code == 1
-    assert calls == [(Path("inv.yml"), "core-sw1", tmp_path)]
+    assert calls == [((Path("inv.yml"), "core-sw1", tmp_path), {"store": tmp_path / "s"})]
 
 
 def test_no_waivers_and_waivers_exclude_each_other(tmp_path):

@@ -29,6 +29,7 @@ ARGUMENT_SPEC = {
     "timeout": {"type": "int", "default": 20},
     "notify_command": {"type": "list", "elements": "str"},
     "run_id": {"type": "str"},
+    "remote": {"type": "str"},
 }
 
 
@@ -56,10 +57,15 @@ class ActionModule(ActionBase):
             devices = [self._device(name, task_vars) for name in names]
             backup = run_backup(devices, Path(args.get("store") or DEFAULT_STORE), run_id=args.get("run_id"),
                                 workers=int(args.get("workers", 16)), timeout=float(args.get("timeout", 20)),
-                                notify=args.get("notify_command"))
+                                notify=args.get("notify_command"), remote=args.get("remote"))
         except SopError as exc:
             raise AnsibleActionFail(str(exc)) from None
         self._display.display(backup.summary())
+        if backup.push and not backup.push["ok"]:
+            result.setdefault("warnings", []).append(
+                f"network config store not pushed to {backup.push['remote']}: {backup.push['error']}")
+        if backup.push:
+            result["push"] = backup.push
         return {**result, "changed": bool(backup.changed), "msg": backup.summary(), "status": backup.status,
                 "failed_devices": backup.failed, "changed_devices": backup.changed, "commit": backup.commit,
                 "sop_evidence": backup.evidence()}

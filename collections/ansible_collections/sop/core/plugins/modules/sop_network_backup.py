@@ -10,7 +10,9 @@ short_description: Back up network device configurations (netmiko, thread pool) 
 description:
   - One task for the whole play (use C(run_once)); netmiko sessions in a bounded thread pool instead of one
     network_cli connection per device. Devices and credentials come from the play's hostvars.
-  - Secrets are masked before anything is written; one commit per run. In check mode nothing is fetched.
+  - Secrets are masked before anything is written; one commit per run, which also holds each device's
+    backup status (C(status.json)) and a static HTML index (C(index/index.html)). In check mode nothing is
+    fetched.
 options:
   devices:
     description: Inventory hostnames to back up; default the play's hosts (after --limit).
@@ -33,6 +35,12 @@ options:
     elements: str
   run_id:
     description: Run id named in the commit; default SOP_RUN_ID (set by sop run) or a new one.
+    type: str
+  remote:
+    description:
+      - Git remote (URL or path) the store is pushed to after each run (C(HEAD) to its C(main), never forced).
+      - A failed push is reported in C(push) and as a warning; the backup itself stands.
+      - Credentials in an URL are shown as C(****) wherever the remote is named.
     type: str
 author: SOP-as-code team (@sop-as-code)
 """
@@ -64,8 +72,12 @@ commit:
   description: Commit of the store made by this run.
   returned: success
   type: str
+push:
+  description: The push to O(remote) - C(remote) (credentials masked), C(ok), and C(error) when it failed.
+  returned: when O(remote) is set
+  type: dict
 sop_evidence:
-  description: Per-device results, changed devices, unified diffs and the commit.
+  description: Per-device results, changed devices, unified diffs, the commit and the push.
   returned: success
   type: dict
 """
