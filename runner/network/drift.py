@@ -89,7 +89,7 @@ def render(results: Sequence[DeviceDrift]) -> str:
         if item.error:
             out.append(f"  ! {item.error}")
         if item.backup:
-            out.append(f"  backup: {item.backup['line'].split(': ', 1)[1]}")
+            out.append(f"  {item.backup['line'].split(': ', 1)[1]}")
     bad = [r.device for r in results if r.status != "compliant"]
     out.append(f"{len(results) - len(bad)}/{len(results)} devices compliant"
                + (f"; not compliant: {', '.join(bad)}" if bad else ""))

@@ -94,7 +94,7 @@ def test_golden_config_drift_is_reported_with_the_lines(lab: Lab, tmp_path: Path
     assert "dist-sw1 (access_switch): DRIFT" in out and "core-sw1 (core_switch): COMPLIANT" in out
     assert "missing   [ntp] ntp server 169.254.1.123" in out
     assert "forbidden [snmp_no_public] snmp-server community <removed> RO" in out
-    assert "core-sw1 (core_switch): COMPLIANT\n  backup: ok (last success" in out
+    assert "core-sw1 (core_switch): COMPLIANT\n  backup ok (last success" in out
     reports = list((tmp_path / "checks").glob("network-drift-*/drift.json"))
     assert reports and verify(AuditStore(tmp_path)).ok, "the drift report is sealed in the ledger"
     stored = json.loads(reports[-1].read_text())["devices"]
