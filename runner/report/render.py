@@ -31,7 +31,22 @@ def _environment(extra_dirs: tuple[str, ...], autoescape: bool) -> jinja2.Enviro
     env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
     env.filters["json_inline"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["mdcell"] = lambda v: str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
+    env.filters["duration"] = duration
     return env
+
+
+def duration(seconds: float | None) -> str:
+    """``5400`` -> ``1h 30m``; negative values keep their sign; None -> an em dash."""
+    if seconds is None:
+        return "\u2014"
+    sign, rest = ("-" if seconds < 0 else ""), round(abs(seconds))
+    days, rest = divmod(rest, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if not (days or hours or minutes):
+        return f"{sign}{secs}s"
+    parts = [f"{days}d"] * bool(days) + [f"{hours}h"] * bool(hours) + [f"{minutes}m"] * bool(minutes)
+    return sign + " ".join(parts)
 
 
 def render(
