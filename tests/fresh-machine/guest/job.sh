@@ -57,8 +57,10 @@ demo() {
   local rc=$?
   strip < "$OUT/demo.log" | sed -n '/^Demo finished in/,$p' > "$OUT/demo-table.txt"
   while IFS= read -r line; do say "demo-table $line"; done < "$OUT/demo-table.txt"
-  if [ "$rc" -ne 0 ]; then  # the line that says why (bootstrap's and sop's errors start with their name)
-    result demo_error "$(strip < "$OUT/demo.log" | grep -E '^(bootstrap|sop|E|error|ERROR):' | tail -n 1)"
+  if [ "$rc" -ne 0 ]; then  # the line that says why (bootstrap's and sop's errors start with their name;
+    # an uncaught Python exception ends with "SomeError: ..."), else the log's last line
+    why=$(strip < "$OUT/demo.log" | grep -E '^(bootstrap|sop|E|error|ERROR):|^[A-Za-z_.]*(Error|Exception): ' | tail -n 1)
+    result demo_error "${why:-$(strip < "$OUT/demo.log" | grep -v '^[[:space:]]*$' | tail -n 1)}"
   fi
   return "$rc"
 }
