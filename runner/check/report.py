@@ -43,10 +43,42 @@ def junit(document: dict[str, Any]) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def scores(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per host, as OpenSCAP's score: passed / (passed + failed + errors); waived and not applicable counted apart."""
+    out = {}
+    for host in document["hosts"]:
+        counts = {status: 0 for status in STATUS_ORDER}
+        for row in document["results"]:
+            if row["host"] == host:
+                counts[row["status"]] = counts.get(row["status"], 0) + 1
+        judged = counts["pass"] + counts["fail"] + counts["error"]
+        out[host] = {**counts, "score_pct": round(100.0 * counts["pass"] / judged, 1) if judged else None}
+    return out
+
+
+def matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per control, one cell (the status) per host: the whole baseline at a glance."""
+    controls: dict[str, dict[str, Any]] = {}
+    for row in document["results"]:
+        entry = controls.setdefault(row["control"], {"control": row["control"], "title": row["title"],
+                                                      "severity": row.get("severity"), "cells": {}})
+        entry["cells"][row["host"]] = row["status"]
+    rows = sorted(controls.values(), key=lambda c: (min(STATUS_ORDER.get(s, 9) for s in c["cells"].values()),
+                                                    c["control"]))
+    return [{**c, "cells": [c["cells"].get(h, "") for h in document["hosts"]]} for c in rows]
+
+
 def render_reports(document: dict[str, Any], out_dir: Path) -> dict[str, Path]:
-    """check.json, check.html, check.md through the shared renderer, plus check-junit.xml for CI."""
+    """check.json, check.html, check.md through the shared renderer, plus check-junit.xml for CI.
+
+    HTML and Markdown open with a score per host and a control x host matrix; the JSON stays the check's own
+    document (the summaries are derived from it)."""
     ordered = sorted(document["results"], key=lambda r: (STATUS_ORDER.get(r["status"], 9), r["host"], r["control"]))
-    paths = render({**document, "results": ordered}, out_dir, template="check", basename="check")
+    view = {**document, "results": ordered, "scores": scores(document), "matrix": matrix(document)}
+    paths = render(view, out_dir, template="check", basename="check", formats=("html", "md"))
+    paths["json"] = out_dir / "check.json"
+    write_private(paths["json"], json.dumps({**document, "results": ordered}, indent=2, ensure_ascii=False,
+                                            default=str) + "\n")
     paths["junit"] = out_dir / "check-junit.xml"
     write_private(paths["junit"], junit(document))
     return paths

@@ -32,7 +32,19 @@ def _environment(extra_dirs: tuple[str, ...], autoescape: bool) -> jinja2.Enviro
     env.filters["json_inline"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["mdcell"] = lambda v: str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
     env.filters["duration"] = duration
+    env.filters["kv"] = key_values
     return env
+
+
+def key_values(value: Any, prefix: str = "") -> list[str]:
+    """A finding's seen/required value as readable ``key: value`` lines (nested keys joined with a dot)."""
+    if isinstance(value, dict):
+        lines = [line for k, v in value.items() for line in key_values(v, f"{prefix}{k}.")]
+        return lines or [f"{prefix.rstrip('.')}: (none)" if prefix else "(none)"]
+    if isinstance(value, list) and all(isinstance(v, list) and len(v) == 2 for v in value) and value:
+        return [line for k, v in value for line in key_values(v, f"{prefix}{k}.")]
+    shown = ", ".join(str(v) for v in value) if isinstance(value, list) else ("(none)" if value is None else value)
+    return [f"{prefix.rstrip('.')}: {shown}" if prefix else str(shown)]
 
 
 def duration(seconds: float | None) -> str:
