@@ -1,6 +1,8 @@
 """Golden-config drift (SOP 3.1): each device's running configuration against its role's fragments.
 
 ``sop check --network`` calls :func:`cli_check`; the lines printed and stored are masked like the backups.
+Devices reached over NETCONF (Junos) are reported ``skipped`` and not fetched: the fragments are CLI lines and
+their configuration is XML, so a line match would report every fragment missing. They do not fail the check.
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ from runner.network.policy import load_golden
 class DeviceDrift:
     device: str
     role: str | None
-    status: str  # compliant | drift | unreachable | no_role
+    status: str  # compliant | drift | unreachable | no_role | skipped
     missing: list[dict[str, str]] = field(default_factory=list)
     forbidden: list[dict[str, str]] = field(default_factory=list)
     error: str | None = None
+    note: str | None = None
+
+
+SKIPPED_NETCONF = "not checked: its configuration comes over NETCONF (XML) and the golden fragments are CLI lines"
 
 
 def _matches(pattern: str, line: str, regex: bool) -> bool:
@@ -73,8 +79,10 @@ def check_device(device: Device, fetched: Fetch, golden: Mapping[str, Any]) -> D
 
 def check_drift(devices: Sequence[Device], golden: Mapping[str, Any],
                 workers: int = DEFAULT_WORKERS) -> list[DeviceDrift]:
-    fetched = fetch_all(devices, workers=workers, commands=None)
-    return [check_device(d, f, golden) for d, f in zip(devices, fetched, strict=True)]
+    cli = [d for d in devices if d.transport != "netconf"]
+    fetched = dict(zip((d.name for d in cli), fetch_all(cli, workers=workers, commands=None), strict=True))
+    return [check_device(d, fetched[d.name], golden) if d.name in fetched
+            else DeviceDrift(d.name, d.role, "skipped", note=SKIPPED_NETCONF) for d in devices]
 
 
 def render(results: Sequence[DeviceDrift]) -> str:
@@ -85,15 +93,20 @@ def render(results: Sequence[DeviceDrift]) -> str:
         out += [f"  - forbidden [{f['fragment']}] {f['line']}" for f in item.forbidden]
         if item.error:
             out.append(f"  ! {item.error}")
-    bad = [r.device for r in results if r.status != "compliant"]
-    out.append(f"{len(results) - len(bad)}/{len(results)} devices compliant"
-               + (f"; not compliant: {', '.join(bad)}" if bad else ""))
+        if item.note:
+            out.append(f"  - {item.note}")
+    checked = [r for r in results if r.status != "skipped"]
+    bad = [r.device for r in checked if r.status != "compliant"]
+    skipped = [r.device for r in results if r.status == "skipped"]
+    out.append(f"{len(checked) - len(bad)}/{len(checked)} devices compliant"
+               + (f"; not compliant: {', '.join(bad)}" if bad else "")
+               + (f"; not checked: {', '.join(skipped)}" if skipped else ""))
     return "\n".join(out)
 
 
 def cli_check(inventory: str | Path | None, limit: str | None, audit_dir: Path | None,
               golden_path: Path | None = None) -> int:
-    """Print each device's drift with the lines, store a JSON report; 0 = all compliant, 1 = otherwise."""
+    """Print each device's drift with the lines, store a JSON report; 0 = every checked device compliant."""
     golden = load_golden(golden_path) if golden_path else load_golden()
     devices = load_devices(str(inventory) if inventory else None, limit)
     results = check_drift(devices, golden)
@@ -103,4 +116,5 @@ def cli_check(inventory: str | Path | None, limit: str | None, audit_dir: Path |
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps({"created": stamp, "devices": [asdict(r) for r in results]}, indent=2))
     print(f"report: {target}")
-    return 0 if results and all(r.status == "compliant" for r in results) else 1
+    checked = [r for r in results if r.status != "skipped"]
+    return 0 if checked and all(r.status == "compliant" for r in checked) else 1
