@@ -1,9 +1,10 @@
 """Action (runs on the controller): back up every network device of the play into the git config store.
 
 One task for the whole play (``run_once``): netmiko (or, for NETCONF devices such as Junos, ncclient) sessions
-in a bounded thread pool instead of one network_cli connection per device. Devices and credentials come from the play's hostvars (inventory and
-vault). Returns ``sop_evidence`` (status ok/partial/failed, per-device results, changed devices, unified
-diffs, commit) and ``failed_devices`` so a following task can fail exactly those hosts.
+in a bounded thread pool instead of one network_cli connection per device. Devices and credentials come from
+the play's hostvars (inventory and vault). Returns ``sop_evidence`` (status ok/partial/failed, per-device
+results, changed devices, unified diffs, commit) and ``failed_devices`` so a following task can fail exactly
+those hosts.
 """
 
 from __future__ import annotations
