@@ -18,7 +18,7 @@ verbatim, shown in ``show running-config`` after the hostname, and removed by ``
 ``copy``. A device spec may seed them with ``"config": [lines]``.
 
 Juniper models speak only NETCONF (the SSH subsystem ``netconf`` of the same server; no CLI). Their emulated
-datastore models only interfaces, VLANs and RSTP/LLDP; a spec's ``"config_xml": "<configuration>...``" seeds
+datastore models only interfaces, VLANs and RSTP/LLDP; a spec's ``"config_xml": "<configuration>..."`` seeds
 those through the emulator's own edit + commit (so NETCONF edit-config and commit keep working on them) and
 keeps every other hierarchy (``system``, ``snmp``, ``protocols bgp``...) verbatim: shown by get-config in both
 datastores, read-only. ``system/host-name`` is the spec's hostname.
@@ -236,7 +236,6 @@ def _patch_all_vendors() -> None:
 
 
 # --- Juniper (NETCONF): seed hierarchies the emulator has no model for -------------------------------------
-_JUNOS_MODELLED = ("interfaces", "vlans")  # what the emulated datastore parses on edit-config
 # Top-level order of a Junos configuration (get-config shows the hierarchies in this order).
 _JUNOS_ORDER = ("version", "groups", "system", "chassis", "services", "security", "interfaces", "snmp",
                 "forwarding-options", "routing-options", "protocols", "policy-options", "class-of-service",
@@ -285,14 +284,16 @@ def _with_host_name(extras: list[Any], hostname: str) -> list[Any]:
 def seed_junos(core: Any, hostname: str, config_xml: str) -> None:
     """Seed a Juniper core: modelled hierarchies through edit + commit, the others kept verbatim."""
     datastore = core.datastore
-    root = etree.fromstring(config_xml.encode()) if config_xml.strip() else etree.Element("configuration")
+    parser = etree.XMLParser(remove_blank_text=True)
+    root = etree.fromstring(config_xml.encode(), parser) if config_xml.strip() else etree.Element("configuration")
+    known = ("interfaces", datastore.VLANS_COLLECTION)  # what the emulated datastore parses on edit-config
     modelled = etree.Element("configuration")
-    modelled.extend(copy.deepcopy(c) for c in root if c.tag in _JUNOS_MODELLED)
+    modelled.extend(copy.deepcopy(c) for c in root if c.tag in known)
     if len(modelled):
         datastore.edit(CANDIDATE, modelled)
         datastore.commit_candidate()
         datastore.configurations[CANDIDATE].commit()
-    datastore._sop_extra = _with_host_name([c for c in root if c.tag not in _JUNOS_MODELLED], hostname)
+    datastore._sop_extra = _with_host_name([c for c in root if c.tag not in known], hostname)
 
 
 def _patch_juniper() -> None:
