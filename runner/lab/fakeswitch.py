@@ -16,11 +16,18 @@ Added for the network SOP (all vendors): global configuration lines the emulator
 verbatim, shown in ``show running-config`` after the hostname, and removed by ``no <line>``;
 ``show startup-config`` shows the running configuration with the extra lines as of the last ``write memory``/
 ``copy``. A device spec may seed them with ``"config": [lines]``.
+
+Juniper models speak only NETCONF (the SSH subsystem ``netconf`` of the same server; no CLI). Their emulated
+datastore models only interfaces, VLANs and RSTP/LLDP; a spec's ``"config_xml": "<configuration>..."`` seeds
+those through the emulator's own edit + commit (so NETCONF edit-config and commit keep working on them) and
+keeps every other hierarchy (``system``, ``snmp``, ``protocols bgp``...) verbatim: shown by get-config in both
+datastores, read-only. ``system/host-name`` is the spec's hostname.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 from pathlib import Path
@@ -59,8 +66,12 @@ from fake_switches.dell.command_processor.config import DellConfigCommandProcess
 from fake_switches.dell.command_processor.enabled import DellEnabledCommandProcessor
 from fake_switches.dell10g.command_processor.config import Dell10GConfigCommandProcessor
 from fake_switches.dell10g.command_processor.enabled import Dell10GEnabledCommandProcessor
+from fake_switches.juniper.juniper_core import BaseJuniperSwitchCore
+from fake_switches.juniper.juniper_netconf_datastore import JuniperNetconfDatastore
+from fake_switches.netconf import CANDIDATE
 from fake_switches.switch_configuration import SwitchConfiguration
 from fake_switches.transports.ssh_service import SwitchSshService
+from lxml import etree
 from twisted.internet import reactor
 
 MODELS = tuple(switch_factory.DEFAULT_MAPPING)
@@ -224,6 +235,73 @@ def _patch_all_vendors() -> None:
     AristaEnabled.do_terminal = _arista_terminal
 
 
+# --- Juniper (NETCONF): seed hierarchies the emulator has no model for -------------------------------------
+# Top-level order of a Junos configuration (get-config shows the hierarchies in this order).
+_JUNOS_ORDER = ("version", "groups", "system", "chassis", "services", "security", "interfaces", "snmp",
+                "forwarding-options", "routing-options", "protocols", "policy-options", "class-of-service",
+                "firewall", "routing-instances", "vlans")
+
+
+def _junos_rank(element: Any) -> int:
+    tag = etree.QName(element).localname
+    return _JUNOS_ORDER.index(tag) if tag in _JUNOS_ORDER else len(_JUNOS_ORDER)
+
+
+def _merge_hierarchy(configuration: Any, extra: Any) -> None:
+    """Add a verbatim hierarchy to a generated <configuration> (its children if the emulator made one too)."""
+    tag = etree.QName(extra).localname
+    same = next((c for c in configuration if etree.QName(c).localname == tag), None)
+    if same is None:
+        configuration.append(copy.deepcopy(extra))
+    else:
+        same.extend(copy.deepcopy(child) for child in extra)
+
+
+def _to_etree_with_extra(original: Any) -> Any:
+    def to_etree(self: Any, source: str) -> Any:
+        data = original(self, source)
+        configuration = data[0]
+        for extra in getattr(self, "_sop_extra", []):
+            _merge_hierarchy(configuration, extra)
+        configuration[:] = sorted(configuration, key=_junos_rank)
+        return data
+
+    return to_etree
+
+
+def _with_host_name(extras: list[Any], hostname: str) -> list[Any]:
+    system = next((e for e in extras if e.tag == "system"), None)
+    if system is None:
+        system = etree.Element("system")
+        extras.insert(0, system)
+    if system.find("host-name") is None:
+        host_name = etree.Element("host-name")
+        host_name.text = hostname
+        system.insert(0, host_name)
+    return extras
+
+
+def seed_junos(core: Any, hostname: str, config_xml: str) -> None:
+    """Seed a Juniper core: modelled hierarchies through edit + commit, the others kept verbatim."""
+    datastore = core.datastore
+    parser = etree.XMLParser(remove_blank_text=True)
+    root = etree.fromstring(config_xml.encode(), parser) if config_xml.strip() else etree.Element("configuration")
+    known = ("interfaces", datastore.VLANS_COLLECTION)  # what the emulated datastore parses on edit-config
+    modelled = etree.Element("configuration")
+    modelled.extend(copy.deepcopy(c) for c in root if c.tag in known)
+    if len(modelled):
+        datastore.edit(CANDIDATE, modelled)
+        datastore.commit_candidate()
+        datastore.configurations[CANDIDATE].commit()
+    datastore._sop_extra = _with_host_name([c for c in root if c.tag not in known], hostname)
+
+
+def _patch_juniper() -> None:
+    if "_sop_patched" not in vars(JuniperNetconfDatastore):
+        JuniperNetconfDatastore.to_etree = _to_etree_with_extra(JuniperNetconfDatastore.to_etree)
+        JuniperNetconfDatastore._sop_patched = True
+
+
 def load_spec(path: Path) -> list[dict[str, Any]]:
     devices = json.loads(path.read_text())
     if not isinstance(devices, list) or not devices:
@@ -238,10 +316,13 @@ def serve(devices: list[dict[str, Any]], listen: str) -> None:
     _patch_all_vendors()
     _patch_end()
     _patch_cisco()
+    _patch_juniper()
     factory = switch_factory.SwitchFactory()
     for device in devices:
         # The enable secret is compared with the typed line (a str): pass it as str, not bytes.
         core = factory.get(device["model"], device["hostname"], device["enable"])
+        if isinstance(core, BaseJuniperSwitchCore):
+            seed_junos(core, device["hostname"], device.get("config_xml", ""))
         _extra(core.switch_configuration)[:] = list(device.get("config", []))
         core.switch_configuration._sop_saved_extra = list(device.get("config", []))
         service = SwitchSshService(

@@ -318,7 +318,8 @@ class Lab:
         # Optional seed configuration lines may use the lab's generated secrets ({device_password}...).
         spec = [{"model": node.spec["model"], "hostname": node.name, "port": 22, "username": "netops",
                  "password": self.secrets["device_password"], "enable": self.secrets["device_enable"],
-                 "config": [line.format(**self.secrets) for line in node.spec.get("config", [])]}]
+                 "config": [line.format(**self.secrets) for line in node.spec.get("config", [])],
+                 "config_xml": node.spec.get("config_xml", "").format(**self.secrets)}]
         path.touch(mode=0o600)
         path.write_text(json.dumps(spec))
 

@@ -12,6 +12,24 @@ HEADER = """\
 """
 
 
+# Host vars of a NETCONF-only device (Junos): our backup reads network_transport; Ansible's own junos modules
+# would connect with ansible.netcommon.netconf (no enable: Junos has no privilege elevation).
+NETCONF_VARS = {"network_transport": "netconf", "ansible_connection": "ansible.netcommon.netconf",
+                "ansible_become": False}
+
+
+def _device_vars(node: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ansible_host": "127.0.0.1",
+        "ansible_port": node["port"],
+        "netmiko_device_type": node["device_type"],
+        "network_role": node["role"],
+        "lab_address": node["name"],
+        **({"ansible_network_os": node["network_os"]} if "network_os" in node else {}),
+        **(NETCONF_VARS if node.get("transport") == "netconf" else {}),
+    }
+
+
 def render_inventory(state: dict[str, Any], secrets: dict[str, str]) -> str:
     hosts: dict[str, dict[str, dict[str, Any]]] = {}
     for node in state["nodes"]:
@@ -22,18 +40,7 @@ def render_inventory(state: dict[str, Any], secrets: dict[str, str]) -> str:
                 "ansible_host": "127.0.0.1",
                 "ansible_port": node["port"],
             }
-    devices = {
-        node["name"]: {
-            "ansible_host": "127.0.0.1",
-            "ansible_port": node["port"],
-            "netmiko_device_type": node["device_type"],
-            "network_role": node["role"],
-            "lab_address": node["name"],
-            **({"ansible_network_os": node["network_os"]} if "network_os" in node else {}),
-        }
-        for node in state["nodes"]
-        if node["kind"] == "device"
-    }
+    devices = {node["name"]: _device_vars(node) for node in state["nodes"] if node["kind"] == "device"}
     # Lab service containers as seen from the controller (probe targets of the network check, the S3 store...).
     services = {
         node["name"]: {"address": node["name"], "port": node["port"],

@@ -86,7 +86,8 @@ def _record(store: ConfigStore, device: Device, fetched: Fetch) -> dict[str, Any
         if kind in fetched.outputs:
             masked = mask_config(fetched.outputs[kind], device.device_type, device.secrets)
             store.write(device.name, kind, masked)
-    return {"status": "ok", "device_type": device.device_type, "seconds": fetched.seconds}
+    return {"status": "ok", "device_type": device.device_type, "transport": device.transport,
+            "seconds": fetched.seconds}
 
 
 def _diffs(store: ConfigStore, ok_devices: Sequence[str]) -> dict[str, str]:

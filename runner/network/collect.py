@@ -1,4 +1,5 @@
-"""Fetch device output concurrently with netmiko (one SSH session per device, a bounded thread pool).
+"""Fetch device output concurrently (one session per device, a bounded thread pool): netmiko for CLI devices,
+ncclient for NETCONF ones (``runner.network.netconf``: Junos).
 
 Each device is isolated: a timeout, an authentication failure or an unreachable device becomes a failed
 ``Fetch`` naming the cause; the others continue.
@@ -14,8 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from ncclient.operations.errors import TimeoutExpiredError
+from ncclient.transport.errors import AuthenticationError, SSHError
 from netmiko import ConnectHandler
 
+from runner.network import netconf
 from runner.network.devices import Device
 
 DEFAULT_WORKERS = 16
@@ -49,9 +53,21 @@ class Fetch:
     seconds: float = 0.0
 
 
+def _classify_ncclient(exc: BaseException) -> str | None:
+    if isinstance(exc, AuthenticationError):
+        return "auth"
+    if isinstance(exc, TimeoutExpiredError):
+        return "timeout"
+    if isinstance(exc, SSHError) and str(exc).startswith("Could not open socket"):
+        return "unreachable"  # ncclient's word for refused and connect timeout alike
+    return None
+
+
 def classify(exc: BaseException) -> str:
     name = type(exc).__name__
     text = str(exc).lower()
+    if known := _classify_ncclient(exc):
+        return known
     if "Authentication" in name or "authentication" in text:
         return "auth"
     if "refused" in text or "tcp connection to device failed" in text or "no route" in text or \
@@ -83,21 +99,29 @@ def _close(connection: Any) -> None:
         connection.paramiko_cleanup()
 
 
-def fetch(device: Device, commands: Sequence[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-          connect: Callable[..., Any] | None = None) -> Fetch:
-    """Run the device type's commands (or ``commands``) on one device; never raises."""
-    connect = connect or ConnectHandler
+def _fetch_cli(device: Device, commands: Sequence[str] | None, timeout: float,
+               connect: Callable[..., Any]) -> dict[str, str]:
     wanted = COMMANDS.get(device.device_type, COMMANDS["default"])
     plan = dict(wanted) if commands is None else {c: c for c in commands}
+    connection = connect(**connect_args(device, timeout))
+    try:
+        if device.secret and not connection.check_enable_mode():
+            connection.enable()
+        return {key: clean(connection.send_command(cmd)) for key, cmd in plan.items()}
+    finally:
+        _close(connection)
+
+
+def fetch(device: Device, commands: Sequence[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
+          connect: Callable[..., Any] | None = None) -> Fetch:
+    """Run the device type's commands (or ``commands``) on one device, or get its configuration over NETCONF;
+    never raises."""
     started = time.monotonic()
     try:
-        connection = connect(**connect_args(device, timeout))
-        try:
-            if device.secret and not connection.check_enable_mode():
-                connection.enable()
-            outputs = {key: clean(connection.send_command(cmd)) for key, cmd in plan.items()}
-        finally:
-            _close(connection)
+        if device.transport == "netconf":
+            outputs = netconf.fetch_outputs(device, timeout, commands)
+        else:
+            outputs = _fetch_cli(device, commands, timeout, connect or ConnectHandler)
     except Exception as exc:
         message = " ".join(str(exc).split())[:300] or type(exc).__name__
         for secret in device.secrets:

@@ -15,12 +15,14 @@ from runner.errors import ConfigError
 from runner.paths import REPO_ROOT
 
 DEFAULT_GROUP = "network"
+TRANSPORTS = ("cli", "netconf")
+DEFAULT_PORTS = {"cli": 22, "netconf": 830}  # NETCONF over SSH (RFC 6242)
 _VAR_REF = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
 
 
 @dataclass(frozen=True)
 class Device:
-    """One device to reach with netmiko. ``repr`` never shows the credentials."""
+    """One device to reach with netmiko (``cli``) or ncclient (``netconf``). ``repr`` never shows the credentials."""
 
     name: str
     host: str
@@ -31,6 +33,7 @@ class Device:
     secret: str = field(default="", repr=False)
     role: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    transport: str = "cli"
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -70,6 +73,17 @@ def _resolve(value: Any, hostvars: Mapping[str, Any], depth: int = 0) -> Any:
     return value
 
 
+def transport_of(name: str, network_transport: Any, ansible_connection: Any) -> str:
+    """``network_transport`` if set, else ``netconf`` when Ansible itself connects over NETCONF, else ``cli``."""
+    if network_transport:
+        transport = str(network_transport).lower()
+        if transport not in TRANSPORTS:
+            raise ConfigError(f"inventory host {name}: network_transport {network_transport!r} is not one of "
+                              f"{', '.join(TRANSPORTS)}")
+        return transport
+    return "netconf" if str(ansible_connection or "").split(".")[-1] == "netconf" else "cli"
+
+
 def device_from_vars(name: str, hostvars: Mapping[str, Any]) -> Device:
     def get(key: str, default: Any = None) -> Any:
         return _resolve(hostvars.get(key, default), hostvars)
@@ -80,16 +94,18 @@ def device_from_vars(name: str, hostvars: Mapping[str, Any]) -> Device:
                           hint="set it as a host or group var (e.g. cisco_ios, arista_eos)")
     if not get("ansible_user") or get("ansible_password") is None:
         raise ConfigError(f"inventory host {name}: ansible_user/ansible_password are not set")
+    transport = transport_of(name, get("network_transport"), get("ansible_connection"))
     return Device(
         name=name,
         host=str(get("ansible_host", name)),
-        port=int(get("ansible_port", 22)),
+        port=int(get("ansible_port", DEFAULT_PORTS[transport])),
         device_type=str(device_type),
         username=str(get("ansible_user")),
         password=str(get("ansible_password")),
         secret=str(get("ansible_become_password") or ""),
         role=get("network_role"),
         options=dict(get("netmiko_options") or {}),
+        transport=transport,
     )
 
 

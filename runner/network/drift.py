@@ -2,6 +2,8 @@
 
 ``sop check --network`` calls :func:`cli_check`; the lines printed and stored are masked like the backups. Each
 device also shows its backup health from the config store's ``status.json`` (runner.network.status).
+Devices reached over NETCONF (Junos) are reported ``skipped`` and not fetched: the fragments are CLI lines and
+their configuration is XML, so a line match would report every fragment missing. They do not fail the check.
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ from runner.network.policy import load_golden
 class DeviceDrift:
     device: str
     role: str | None
-    status: str  # compliant | drift | unreachable | no_role
+    status: str  # compliant | drift | unreachable | no_role | skipped
     missing: list[dict[str, str]] = field(default_factory=list)
     forbidden: list[dict[str, str]] = field(default_factory=list)
     error: str | None = None
     backup: dict[str, Any] | None = None  # health and dates of the device's last config backups
+    note: str | None = None
+
+
+SKIPPED_NETCONF = "not checked: its configuration comes over NETCONF (XML) and the golden fragments are CLI lines"
 
 
 def _matches(pattern: str, line: str, regex: bool) -> bool:
@@ -76,8 +82,10 @@ def check_device(device: Device, fetched: Fetch, golden: Mapping[str, Any]) -> D
 
 def check_drift(devices: Sequence[Device], golden: Mapping[str, Any],
                 workers: int = DEFAULT_WORKERS) -> list[DeviceDrift]:
-    fetched = fetch_all(devices, workers=workers, commands=None)
-    return [check_device(d, f, golden) for d, f in zip(devices, fetched, strict=True)]
+    cli = [d for d in devices if d.transport != "netconf"]
+    fetched = dict(zip((d.name for d in cli), fetch_all(cli, workers=workers, commands=None), strict=True))
+    return [check_device(d, fetched[d.name], golden) if d.name in fetched
+            else DeviceDrift(d.name, d.role, "skipped", note=SKIPPED_NETCONF) for d in devices]
 
 
 def render(results: Sequence[DeviceDrift]) -> str:
@@ -88,11 +96,16 @@ def render(results: Sequence[DeviceDrift]) -> str:
         out += [f"  - forbidden [{f['fragment']}] {f['line']}" for f in item.forbidden]
         if item.error:
             out.append(f"  ! {item.error}")
+        if item.note:
+            out.append(f"  - {item.note}")
         if item.backup:
             out.append(f"  {item.backup['line'].split(': ', 1)[1]}")
-    bad = [r.device for r in results if r.status != "compliant"]
-    out.append(f"{len(results) - len(bad)}/{len(results)} devices compliant"
-               + (f"; not compliant: {', '.join(bad)}" if bad else ""))
+    checked = [r for r in results if r.status != "skipped"]
+    bad = [r.device for r in checked if r.status != "compliant"]
+    skipped = [r.device for r in results if r.status == "skipped"]
+    out.append(f"{len(checked) - len(bad)}/{len(checked)} devices compliant"
+               + (f"; not compliant: {', '.join(bad)}" if bad else "")
+               + (f"; not checked: {', '.join(skipped)}" if skipped else ""))
     return "\n".join(out)
 
 
@@ -108,7 +121,7 @@ def with_backup_status(results: Sequence[DeviceDrift], store: Path) -> None:
 def cli_check(inventory: str | Path | None, limit: str | None, audit_dir: Path | None,
               golden_path: Path | None = None, store: Path | None = None) -> int:
     """Print each device's drift with the lines and its backup health, store a sealed JSON report;
-    0 = all compliant, 1 = otherwise."""
+    0 = every checked device compliant, 1 = otherwise."""
     from runner.audit.store import AuditStore
     from runner.network.backup import DEFAULT_STORE
 
@@ -124,4 +137,5 @@ def cli_check(inventory: str | Path | None, limit: str | None, audit_dir: Path |
     target.write_text(json.dumps({"created": stamp, "devices": [asdict(r) for r in results]}, indent=2))
     AuditStore.configured(root).attach("-", {"json": target})  # sealed like the baseline check's reports
     print(f"report: {target}")
-    return 0 if results and all(r.status == "compliant" for r in results) else 1
+    checked = [r for r in results if r.status != "skipped"]
+    return 0 if checked and all(r.status == "compliant" for r in checked) else 1

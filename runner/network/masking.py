@@ -47,7 +47,11 @@ _JUNIPER = [
     r"^(.*\b(?:encrypted-password|secret|authentication-key|pre-shared-key ascii-text)\s+)"
     r"(\"[^\"]*\"|\S+?)(;?)$",
     r"^(.*\bsnmp community\s+)(\S+?)(;?)(?=\s|$)",
+    # Junos XML (NETCONF backups, one element a line): the value of the same secret leaves.
+    r"^(\s*<(?:encrypted-password|secret|authentication-key|ascii-text)>)([^<]+)(</)",
 ]
+# Junos XML: a secret that is the key (<name>) of its element, on the line after the element's opening tag.
+_XML_KEYED = {"juniper": re.compile(r"(<community>\s*<name>)([^<]+)(</name>)")}
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)
 
 FAMILIES: dict[str, list[str]] = {
@@ -79,6 +83,8 @@ def mask_config(text: str, device_type: str, known_secrets: Iterable[str] = ()) 
     """Return ``text`` with every secret of the vendor's syntax (and every known value) replaced."""
     rules = _COMPILED[family(device_type)]
     text = _PEM.sub(f"-----BEGIN PRIVATE KEY----- {MASK} -----END PRIVATE KEY-----", text)
+    if keyed := _XML_KEYED.get(family(device_type)):
+        text = keyed.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
     masked = "\n".join(_mask_line(line, rules) for line in text.split("\n"))
     for secret in sorted((s for s in known_secrets if s and len(s) >= 4), key=len, reverse=True):
         masked = masked.replace(secret, MASK)

@@ -77,11 +77,12 @@ def test_s3_store_reachable_from_targets_and_controller(lab: Lab) -> None:
         assert b"sop-backups" in response.read()
 
 
-def test_netmiko_reaches_every_device(lab: Lab) -> None:
+def test_netmiko_reaches_every_cli_device(lab: Lab) -> None:
     network = _inventory(lab)["all"]["children"]["network"]
     creds = network["vars"]
-    assert network["hosts"]
-    for name, device in network["hosts"].items():
+    cli = {name: d for name, d in network["hosts"].items() if d.get("network_transport") != "netconf"}
+    assert cli
+    for name, device in cli.items():
         conn = ConnectHandler(device_type=device["netmiko_device_type"], host=device["ansible_host"],
                               port=device["ansible_port"], username=creds["ansible_user"],
                               password=creds["ansible_password"], secret=creds["ansible_become_password"],
@@ -91,6 +92,21 @@ def test_netmiko_reaches_every_device(lab: Lab) -> None:
             assert conn.check_enable_mode(), name
         finally:
             conn.disconnect()
+
+
+def test_ncclient_reaches_every_netconf_device(lab: Lab) -> None:
+    from ncclient import manager
+
+    network = _inventory(lab)["all"]["children"]["network"]
+    netconf = {name: d for name, d in network["hosts"].items() if d.get("network_transport") == "netconf"}
+    assert netconf, "the lab has a NETCONF (Junos) device"
+    for name, device in netconf.items():
+        with manager.connect(host=device["ansible_host"], port=device["ansible_port"],
+                             username=network["vars"]["ansible_user"], password=network["vars"]["ansible_password"],
+                             hostkey_verify=False, allow_agent=False, look_for_keys=False,
+                             device_params={"name": "junos"}, timeout=10) as session:
+            host_name = session.get_config(source="running").xpath("//system/host-name")
+            assert [e.text for e in host_name] == [name]
 
 
 def test_device_rejects_wrong_password(lab: Lab) -> None:

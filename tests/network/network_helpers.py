@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import socket
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from runner.ansible_run import RunOptions, RunOutcome, run_playbook
 from runner.lab import Lab
@@ -54,3 +64,51 @@ def configure(lab: Lab, name: str, lines: list[str]) -> None:
         session.send_config_set(lines)
     finally:
         session.disconnect()
+
+
+def junos_seed(secrets: dict[str, str]) -> str:
+    """The lab topology's jun-sw1 seed (<configuration> XML) with ``secrets`` filled in."""
+    from runner.lab.instance import TOPOLOGY
+
+    device = next(d for d in yaml.safe_load(TOPOLOGY.read_text())["devices"] if d["name"] == "jun-sw1")
+    return device["config_xml"].format(**secrets)
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@contextmanager
+def fake_devices(spec: list[dict[str, Any]], workdir: Path) -> Iterator[None]:
+    """One runner.lab.fakeswitch process serving ``spec`` on 127.0.0.1 (no podman), until the block ends."""
+    spec_file = workdir / "fake-devices.json"
+    spec_file.touch(mode=0o600)
+    spec_file.write_text(json.dumps(spec))
+    log = workdir / "fake-devices.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "runner.lab.fakeswitch", "--spec", str(spec_file),
+                                    "--listen", "127.0.0.1"], cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=stderr, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    try:
+        deadline = time.monotonic() + 30
+        while not all(_listening(d["port"]) for d in spec):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"fake devices did not start: {log.read_text()[-800:]}")
+            time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+    return False

@@ -15,7 +15,9 @@ from runner.lab import Lab
 from runner.network.drift import cli_check
 from runner.paths import REPO_ROOT
 
-VENDORS = {"cisco_ios", "arista_eos", "dell_os6", "dell_powerconnect", "brocade_fastiron"}
+VENDORS = {"cisco_ios", "arista_eos", "dell_os6", "dell_powerconnect", "brocade_fastiron", "juniper_junos"}
+# Seeded secrets that are not inventory credentials (runner/lab/topology.yml), in every vendor's syntax.
+SEED_SECRETS = ["sopLabCommunity", "sopLabPsk", "sopLabTacacs", "sopLabRadius", "$6$sopLabJn", "$9$sopLabBgpKey"]
 
 
 def test_backup_stores_every_device_masked_and_change_shows_as_diff(lab: Lab, tmp_path: Path) -> None:
@@ -31,9 +33,13 @@ def test_backup_stores_every_device_masked_and_change_shows_as_diff(lab: Lab, tm
     assert set(found["devices"]) == set(devices) and found["status"] == "ok"
     assert {devices[n] for n in found["devices"]} == VENDORS
     assert first.run_id in git(store, "log", "-1", "--format=%s")
-    secrets = [*lab.secrets.values(), "sopLabCommunity", "sopLabPsk", "sopLabTacacs", "sopLabRadius"]
+    secrets = [*lab.secrets.values(), *SEED_SECRETS]
+    netconf = {n.name for n in lab.devices() if n.spec.get("transport") == "netconf"}
+    assert netconf == {"jun-sw1"}
+    assert sorted(p.stem for p in (store / "running").glob("*.cfg")) == sorted(devices)
+    assert sorted(p.stem for p in (store / "startup").glob("*.cfg")) == sorted(set(devices) - netconf)
     for kind in ("running", "startup"):
-        for name in devices:
+        for name in sorted(set(devices) - netconf) if kind == "startup" else devices:
             text = (store / kind / f"{name}.cfg").read_text()
             assert len(text.splitlines()) > 5, f"{kind}/{name}.cfg is almost empty"
             leaked = [s for s in secrets if s in text]

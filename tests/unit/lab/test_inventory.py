@@ -15,6 +15,8 @@ STATE = {
         {"name": "core-sw1", "kind": "device", "port": 2321, "device_type": "cisco_ios", "role": "core_switch"},
         {"name": "dist-sw2", "kind": "device", "port": 2324, "device_type": "arista_eos", "role": "access_switch",
          "network_os": "arista.eos.eos"},
+        {"name": "jun-sw1", "kind": "device", "port": 2328, "device_type": "juniper_junos", "role": "access_switch",
+         "network_os": "junipernetworks.junos.junos", "transport": "netconf", "config_xml": "<configuration/>"},
         {"name": "s3", "kind": "service", "port": 2350},
     ],
 }
@@ -44,9 +46,18 @@ def test_ssh_pins_the_lab_known_hosts_and_key() -> None:
 
 def test_devices_carry_netmiko_type_and_role_but_services_are_not_hosts() -> None:
     network = _render()["all"]["children"]["network"]
-    assert set(network["hosts"]) == {"core-sw1", "dist-sw2"}
+    assert set(network["hosts"]) == {"core-sw1", "dist-sw2", "jun-sw1"}
     assert network["hosts"]["dist-sw2"]["netmiko_device_type"] == "arista_eos"
     assert network["hosts"]["core-sw1"]["network_role"] == "core_switch"
+    assert "network_transport" not in network["hosts"]["core-sw1"]
+
+
+def test_a_netconf_device_gets_netconf_connection_vars_and_no_seed() -> None:
+    junos = _render()["all"]["children"]["network"]["hosts"]["jun-sw1"]
+    assert junos == {"ansible_host": "127.0.0.1", "ansible_port": 2328, "netmiko_device_type": "juniper_junos",
+                     "network_role": "access_switch", "lab_address": "jun-sw1",
+                     "ansible_network_os": "junipernetworks.junos.junos", "network_transport": "netconf",
+                     "ansible_connection": "ansible.netcommon.netconf", "ansible_become": False}
 
 
 def test_generated_text_says_it_is_generated_and_holds_no_vault_plaintext_elsewhere() -> None:

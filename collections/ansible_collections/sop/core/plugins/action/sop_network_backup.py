@@ -1,9 +1,10 @@
 """Action (runs on the controller): back up every network device of the play into the git config store.
 
-One task for the whole play (``run_once``): netmiko sessions in a bounded thread pool instead of one
-network_cli connection per device. Devices and credentials come from the play's hostvars (inventory and
-vault). Returns ``sop_evidence`` (status ok/partial/failed, per-device results, changed devices, unified
-diffs, commit) and ``failed_devices`` so a following task can fail exactly those hosts.
+One task for the whole play (``run_once``): netmiko (or, for NETCONF devices such as Junos, ncclient) sessions
+in a bounded thread pool instead of one network_cli connection per device. Devices and credentials come from
+the play's hostvars (inventory and vault). Returns ``sop_evidence`` (status ok/partial/failed, per-device
+results, changed devices, unified diffs, commit) and ``failed_devices`` so a following task can fail exactly
+those hosts.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from runner.network.backup import DEFAULT_STORE, run_backup
 from runner.network.devices import device_from_vars
 
 _HOSTVAR_KEYS = ("ansible_host", "ansible_port", "ansible_user", "ansible_password",
-                 "ansible_become_password", "netmiko_device_type", "network_role", "netmiko_options")
+                 "ansible_become_password", "netmiko_device_type", "network_role", "netmiko_options",
+                 "network_transport", "ansible_connection")
 
 
 ARGUMENT_SPEC = {

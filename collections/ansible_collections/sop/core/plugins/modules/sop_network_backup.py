@@ -10,6 +10,9 @@ short_description: Back up network device configurations (netmiko, thread pool) 
 description:
   - One task for the whole play (use C(run_once)); netmiko sessions in a bounded thread pool instead of one
     network_cli connection per device. Devices and credentials come from the play's hostvars.
+  - A device with C(network_transport=netconf) (or C(ansible_connection=ansible.netcommon.netconf)), such as
+    Junos, is fetched over NETCONF with ncclient (get-config of the running datastore, stored as XML; port
+    default 830); it has no startup configuration.
   - Secrets are masked before anything is written; one commit per run, which also holds each device's
     backup status (C(status.json)) and a static HTML index (C(index/index.html)). In check mode nothing is
     fetched.
