@@ -92,7 +92,7 @@ def test_golden_config_drift_is_reported_with_the_lines(lab: Lab, tmp_path: Path
     assert cli_check(lab.inventory_path, None, tmp_path, store=store) == 0
     configure(lab, "dist-sw1", ["no ntp server 169.254.1.123", "snmp-server community public RO"])
     try:
-        code = cli_check(lab.inventory_path, "dist-sw1,core-sw1", tmp_path)
+        code = cli_check(lab.inventory_path, "dist-sw1,core-sw1", tmp_path, store=store)
     finally:
         configure(lab, "dist-sw1", ["ntp server 169.254.1.123", "no snmp-server community public RO"])
     out = capsys.readouterr().out
@@ -101,7 +101,7 @@ def test_golden_config_drift_is_reported_with_the_lines(lab: Lab, tmp_path: Path
     assert "missing   [ntp] ntp server 169.254.1.123" in out
     assert "forbidden [snmp_no_public] snmp-server community <removed> RO" in out
     assert "core-sw1 (core_switch): COMPLIANT\n  backup ok (last success" in out
-    reports = list((tmp_path / "checks").glob("network-drift-*/drift.json"))
+    reports = sorted((tmp_path / "checks").glob("network-drift-*/drift.json"))
     assert reports and verify(AuditStore(tmp_path)).ok, "the drift report is sealed in the ledger"
     stored = json.loads(reports[-1].read_text())["devices"]
     assert {d["device"]: d["backup"]["health"] for d in stored}["core-sw1"] == "ok"
