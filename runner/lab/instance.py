@@ -69,8 +69,6 @@ def default_lab_name() -> str:
     return os.environ.get("SOP_LAB_NAME", "default")
 
 
-@dataclass(frozen=True)
-
 def _checkout_mounts() -> list[str]:
     """This checkout read-only at its own path, and the venv too when it lives elsewhere (a shared .venv)."""
     mounts = ["-v", f"{REPO_ROOT}:{REPO_ROOT}:ro"]
@@ -78,6 +76,8 @@ def _checkout_mounts() -> list[str]:
         mounts += ["-v", f"{VENV}:{VENV}:ro"]
     return mounts
 
+
+@dataclass(frozen=True)
 class Node:
     """A host, device or service container of the lab."""
 
