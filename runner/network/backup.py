@@ -15,9 +15,10 @@ from typing import Any
 
 from runner import execute
 from runner.audit.store import new_run_id
+from runner.network import leakscan
 from runner.network.collect import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Fetch, fetch_all
 from runner.network.devices import Device
-from runner.network.masking import mask_config
+from runner.network.masking import choose, mask_config, unmasked_message
 from runner.network.store import KINDS, ConfigStore
 from runner.paths import REPO_ROOT
 
@@ -37,6 +38,7 @@ class BackupResult:
     diffs: dict[str, str] = field(default_factory=dict)
     notified: bool = False
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # per device: stored masked by rules the inventory chose
 
     @property
     def exit_code(self) -> int:
@@ -45,13 +47,14 @@ class BackupResult:
     def evidence(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "status": self.status, "store": self.store, "commit": self.commit,
                 "devices": self.devices, "changed": self.changed, "failed": self.failed, "diffs": self.diffs,
-                "notified": self.notified, "seconds": self.seconds}
+                "notified": self.notified, "seconds": self.seconds, "warnings": self.warnings}
 
     def summary(self) -> str:
         ok = len(self.devices) - len(self.failed)
         failed = ", ".join(f"{n} ({self.devices[n]['error_kind']})" for n in self.failed) or "none"
+        warned = f"; {len(self.warnings)} warning(s)" if self.warnings else ""
         return (f"network backup {self.run_id}: {self.status} - {ok}/{len(self.devices)} devices backed up, "
-                f"changed: {_names(self.changed)}; failed: {failed}; commit {self.commit}")
+                f"changed: {_names(self.changed)}; failed: {failed}; commit {self.commit}{warned}")
 
 
 def _names(names: Sequence[str], limit: int = 10) -> str:
@@ -71,15 +74,37 @@ def _trim(diff: str) -> str:
     return "\n".join([*lines[:MAX_DIFF_LINES], more])
 
 
+def _failed(base: dict[str, Any], error_kind: str | None, error: str | None) -> dict[str, Any]:
+    # A warning says how a stored configuration was masked: a device not stored has none.
+    return {**base, "status": "failed", "warnings": [], "error_kind": error_kind, "error": error}
+
+
+def _masked(device: Device, fetched: Fetch, family: str) -> tuple[dict[str, str], str | None]:
+    """Each kind's configuration masked, and the leak-scan verdict (None: nothing suspect)."""
+    masked = {kind: mask_config(fetched.outputs[kind], device.device_type, device.secrets, family_name=family)
+              for kind in KINDS if kind in fetched.outputs}
+    for kind, text in masked.items():
+        suspects = leakscan.scan(text, device.secrets, credentials=(device.password, device.secret))
+        if suspects:
+            return masked, leakscan.leak_message(device.name, kind, suspects)
+    return masked, None
+
+
 def _record(store: ConfigStore, device: Device, fetched: Fetch) -> dict[str, Any]:
+    """Mask, scan and store one device's configurations; nothing is written for a device that fails."""
+    choice = choose(device.name, device.device_type, device.mask_family)
+    base = {"device_type": device.device_type, "mask_family": choice.family,
+            "warnings": [choice.warning] if choice.warning else [], "seconds": fetched.seconds}
+    if choice.family is None:  # an unknown vendor: refused before anything else, reachable or not
+        return _failed(base, "unmasked", unmasked_message(device.name, device.device_type))
     if not fetched.ok:
-        return {"status": "failed", "error_kind": fetched.error_kind, "error": fetched.error,
-                "seconds": fetched.seconds}
-    for kind in KINDS:
-        if kind in fetched.outputs:
-            masked = mask_config(fetched.outputs[kind], device.device_type, device.secrets)
-            store.write(device.name, kind, masked)
-    return {"status": "ok", "device_type": device.device_type, "seconds": fetched.seconds}
+        return _failed(base, fetched.error_kind, fetched.error)
+    masked, leak = _masked(device, fetched, choice.family)
+    if leak:
+        return _failed(base, "leak", leak)
+    for kind, text in masked.items():
+        store.write(device.name, kind, text)
+    return {**base, "status": "ok"}
 
 
 def _diffs(store: ConfigStore, ok_devices: Sequence[str]) -> dict[str, str]:
@@ -128,6 +153,7 @@ def run_backup(devices: Sequence[Device], store_path: Path | str = DEFAULT_STORE
     for name, record in records.items():
         record["changed"] = name in diffs
     result = BackupResult(run_id, status, str(store.path), commit, records, changed, failed, diffs)
+    result.warnings = [warning for record in records.values() for warning in record["warnings"]]
     if changed and notify:
         result.notified = _notify(notify, result)
     result.seconds = round(time.monotonic() - started, 3)

@@ -50,7 +50,11 @@ class ConfigStore:
         tmp.replace(target)
 
     def stage(self) -> None:
-        self.git("add", "-A", "--", *KINDS)
+        # Only the kinds written so far: git fails on a pathspec that matches nothing (a first run in which
+        # every device failed, or was refused, wrote no file).
+        present = [kind for kind in KINDS if (self.path / kind).is_dir()]
+        if present:
+            self.git("add", "-A", "--", *present)
 
     def tracked(self) -> set[str]:
         """Paths committed at HEAD (one git call for the whole run)."""

@@ -3,7 +3,8 @@
 One task for the whole play (``run_once``): netmiko sessions in a bounded thread pool instead of one
 network_cli connection per device. Devices and credentials come from the play's hostvars (inventory and
 vault). Returns ``sop_evidence`` (status ok/partial/failed, per-device results, changed devices, unified
-diffs, commit) and ``failed_devices`` so a following task can fail exactly those hosts.
+diffs, commit, warnings) and ``failed_devices`` so a following task can fail exactly those hosts; a device
+stored masked by rules the inventory chose (``network_mask_family``) is an Ansible warning.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from typing import Any
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from runner.audit.redact import is_secret_key, is_vaulted
 from runner.errors import SopError
 from runner.network.backup import DEFAULT_STORE, run_backup
 from runner.network.devices import device_from_vars
 
 _HOSTVAR_KEYS = ("ansible_host", "ansible_port", "ansible_user", "ansible_password",
-                 "ansible_become_password", "netmiko_device_type", "network_role", "netmiko_options")
+                 "ansible_become_password", "netmiko_device_type", "network_role", "netmiko_options",
+                 "network_mask_family")
 
 
 ARGUMENT_SPEC = {
@@ -36,13 +39,30 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
 
+    def _secrets(self, name: str, task_vars: dict[str, Any]) -> list[str]:
+        """Plain text of the host's vaulted and secret-looking vars: masked and looked for in its config."""
+        hostvars = task_vars["hostvars"]
+        raw = hostvars.raw_get(name) if hasattr(hostvars, "raw_get") else hostvars[name]
+        found = []
+        for key in list(raw):
+            value = raw[key]
+            if key in _HOSTVAR_KEYS or not (is_secret_key(key) or is_vaulted(value)):
+                continue
+            try:
+                plain = self._templar.template(value)
+            except Exception:  # an undefined or undecryptable value: its plain text cannot be looked for
+                continue
+            if isinstance(plain, str):
+                found.append(plain)
+        return found
+
     def _device(self, name: str, task_vars: dict[str, Any]) -> Any:
         hostvars = task_vars["hostvars"][name]
         values = {}
         for key in _HOSTVAR_KEYS:
             if key in hostvars:
                 values[key] = self._templar.template(hostvars[key])
-        return device_from_vars(name, values)
+        return device_from_vars(name, values, extra_secrets=self._secrets(name, task_vars))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         task_vars = task_vars or {}
@@ -60,6 +80,9 @@ class ActionModule(ActionBase):
         except SopError as exc:
             raise AnsibleActionFail(str(exc)) from None
         self._display.display(backup.summary())
+        # Devices stored masked with rules the inventory chose (network_mask_family): Ansible warnings, so the
+        # console, the run record and the report show them.
+        warnings = [*result.get("warnings", []), *backup.warnings]
         return {**result, "changed": bool(backup.changed), "msg": backup.summary(), "status": backup.status,
                 "failed_devices": backup.failed, "changed_devices": backup.changed, "commit": backup.commit,
-                "sop_evidence": backup.evidence()}
+                "sop_evidence": backup.evidence(), **({"warnings": warnings} if warnings else {})}
