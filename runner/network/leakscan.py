@@ -8,7 +8,8 @@ Two checks, per line:
   ``cat9k_iosxe.17.09.04a.SPA.bin``, ``TP-self-signed-3456789012``).
 
 Public high-entropy values are skipped: ``<removed>``, SSH public keys and their fingerprints, UUIDs, PEM
-certificate and public-key blocks (certificate hex dumps are groups of 8 and never reach the minimum length).
+certificate and public-key blocks (certificate hex dumps are groups of 8 and never reach the minimum length),
+hyphenated identifiers of short parts (model numbers) and the header lines in which a device names its model.
 A suspect is reported with its line number and the reason, never with the token itself.
 """
 
@@ -40,6 +41,13 @@ _PUBLIC = [re.compile(p, re.I) for p in (
     r"\bpublic-key\s*[=\s]\s*\"?[0-9A-Za-z+/=]+",  # WireGuard / RouterOS peers
     r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",  # UUIDs (FortiOS objects)
 )]
+# Header lines the device writes itself, naming its hardware and software (model names look random:
+# RB4011iGS+5HacQ2HnD, DCS-7050SX3-48YC8).
+_HEADER = re.compile(r"^\s*(?:! device: |# (?:model|software id|serial number) = |#config-version=|"
+                     r"!System Description |; \S+ Configuration Editor; )", re.I)
+# Hyphenated identifiers (model and part numbers, names): 3+ parts of at most 10 characters.
+_PARTS = re.compile(r"[-+]")
+_MAX_PART = 10
 _PEM_PUBLIC = re.compile(r"-----BEGIN ((?:X509 |TRUSTED |NEW )?CERTIFICATE(?: REQUEST)?|(?:RSA |SSH2 )?PUBLIC KEY"
                          r"|X509 CRL|PKCS7)-----")
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]+-----")
@@ -83,6 +91,9 @@ def class_changes(token: str) -> float:
 def looks_random(token: str) -> bool:
     """True for a token that reads like a generated secret rather than a name, path or number."""
     if len(token) < MIN_LENGTH or not re.search(r"[A-Za-z]", token):
+        return False
+    parts = _PARTS.split(token)
+    if len(parts) >= 3 and max(map(len, parts)) <= _MAX_PART:  # ICX7150-48PF-4X1G, hAP-ac2-RBD52G-5HacD2HnD
         return False
     threshold = MIN_HEX_ENTROPY if _HEX.fullmatch(token) else MIN_ENTROPY
     return entropy(token) >= threshold and class_changes(token) >= MIN_CLASS_CHANGES
@@ -132,7 +143,7 @@ def scan(text: str, known_secrets: Iterable[str] = (), credentials: Iterable[str
     skipped = _public_lines(lines)
     suspects = []
     for index, line in enumerate(lines):
-        if index in skipped or not line.strip():
+        if index in skipped or not line.strip() or _HEADER.match(line):
             continue
         public = line
         for pattern in _PUBLIC:

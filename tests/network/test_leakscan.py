@@ -32,7 +32,9 @@ NAMES = ["TP-self-signed-3456789012", "GigabitEthernet1/0/24", "TenGigabitEthern
          "800000090300AABBCCDDEEFF", "//xml.juniper.net/junos/21.4R0/junos",
          "//tools.cisco.com/its/service/oddce/services/DDCEService", "/usr/bin/TerminAttr",
          "dist-sw1.corp.example.com", "mgmt-vrf-loopback100", "reflexive-list-outbound",
-         "2001:db8:85a3::8a2e:370:7334", "fe80::21c:73ff:fe00:1/64", "0011.2233.4455", "internationalization"]
+         "2001:db8:85a3::8a2e:370:7334", "fe80::21c:73ff:fe00:1/64", "0011.2233.4455", "internationalization",
+         "CRS326-24G-2S+RM", "CCR2004-1G-12S+2XS", "DCS-7050SX3-48YC8", "ICX7150-48PF-4X1G",
+         "hAP-ac2-RBD52G-5HacD2HnD", "FGT60F-7.2.8-FW-build1639-240313"]
 
 
 def lab_secrets() -> dict[str, str]:
@@ -101,6 +103,13 @@ def test_public_high_entropy_values_are_not_alarms() -> None:
 
 def test_names_paths_and_numbers_do_not_look_random() -> None:
     assert [n for n in NAMES if looks_random(n)] == []
+
+
+def test_header_lines_naming_the_hardware_are_not_alarms() -> None:
+    headers = ["# model = RB4011iGS+5HacQ2HnD", "! device: leaf1 (DCS-7050SX3-48YC8, EOS-4.28.3M)",
+               "#config-version=FGT60F-7.2.8-FW-build1639-240313:opmode=0:vdom=0:user=admin"]
+    assert scan("\n".join(headers)) == []
+    assert looks_random("RB4011iGS+5HacQ2HnD")  # the same model name in a description would be a suspect
 
 
 @pytest.mark.parametrize(("alphabet", "length", "rate"), [
