@@ -42,18 +42,18 @@ class ActionModule(ActionBase):
     def _secrets(self, name: str, task_vars: dict[str, Any]) -> list[str]:
         """Plain text of the host's vaulted and secret-looking vars: masked and looked for in its config."""
         hostvars = task_vars["hostvars"]
-        raw = hostvars.raw_get(name) if hasattr(hostvars, "raw_get") else hostvars[name]
+        host = hostvars[name]  # templated in this host's context (the task's templar is the first host's)
+        raw = hostvars.raw_get(name) if hasattr(hostvars, "raw_get") else host
         found = []
         for key in list(raw):
-            value = raw[key]
-            if key in _HOSTVAR_KEYS or not (is_secret_key(key) or is_vaulted(value)):
+            if key in _HOSTVAR_KEYS or not (is_secret_key(key) or is_vaulted(raw[key])):
                 continue
             try:
-                plain = self._templar.template(value)
+                plain = host[key]
             except Exception:  # an undefined or undecryptable value: its plain text cannot be looked for
                 continue
             if isinstance(plain, str):
-                found.append(plain)
+                found.append(str(plain))
         return found
 
     def _device(self, name: str, task_vars: dict[str, Any]) -> Any:
