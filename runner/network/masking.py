@@ -114,8 +114,9 @@ def choose(device: str, device_type: str, override: str | None = None) -> Choice
         why = "the generic rules (network_mask_family: generic), which may miss vendor-specific secret statements"
     else:
         why = f"the {override} rules (network_mask_family: {override}), written for other device types"
-    return Choice(override, f"{device} ({device_type}): configuration stored masked with {why}; "
-                            f"add a masking family for {device_type} in runner/network/masking_rules.yml")
+    fix = (f"unset it to use the {native} rules written for {device_type}" if native else
+           f"add a masking family for {device_type} in runner/network/masking_rules.yml")
+    return Choice(override, f"{device} ({device_type}): configuration stored masked with {why}; {fix}")
 
 
 def unmasked_message(device: str, device_type: str) -> str:

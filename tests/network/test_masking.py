@@ -129,6 +129,9 @@ def test_choice_of_family_and_its_warning() -> None:
     assert "x1 (huawei_vrp)" in generic.warning and "generic rules" in generic.warning
     named = choose("x2", "cisco_asa", "cisco")
     assert named.family == "cisco" and named.warning is not None and "cisco rules" in named.warning
+    assert "masking_rules.yml" in generic.warning
+    weaker = choose("sw1", "cisco_ios", GENERIC)
+    assert weaker.warning is not None and "unset it to use the cisco rules" in weaker.warning
     message = unmasked_message("x1", "huawei_vrp")
     assert "x1" in message and "'huawei_vrp'" in message and "network_mask_family: generic" in message
     assert "\n" not in message
