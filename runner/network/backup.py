@@ -15,12 +15,12 @@ from typing import Any
 
 from runner import execute
 from runner.audit.store import new_run_id
-from runner.network import status
+from runner.network import leakscan, status
 from runner.network.collect import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Fetch, fetch_all
 from runner.network.devices import Device
 from runner.network.index import DIRNAME as INDEX_DIR
 from runner.network.index import write_index
-from runner.network.masking import mask_config
+from runner.network.masking import choose, mask_config, unmasked_message
 from runner.network.store import KINDS, ConfigStore, redact_url
 from runner.paths import REPO_ROOT
 
@@ -41,6 +41,7 @@ class BackupResult:
     notified: bool = False
     push: dict[str, Any] | None = None
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # per device: stored masked by rules the inventory chose
 
     @property
     def exit_code(self) -> int:
@@ -49,7 +50,7 @@ class BackupResult:
     def evidence(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "status": self.status, "store": self.store, "commit": self.commit,
                 "devices": self.devices, "changed": self.changed, "failed": self.failed, "diffs": self.diffs,
-                "notified": self.notified, "push": self.push, "seconds": self.seconds}
+                "notified": self.notified, "push": self.push, "seconds": self.seconds, "warnings": self.warnings}
 
     def summary(self) -> str:
         ok = len(self.devices) - len(self.failed)
@@ -57,8 +58,9 @@ class BackupResult:
         pushed = ""
         if self.push:
             pushed = "; pushed" if self.push["ok"] else f"; push FAILED: {self.push['error']}"
+        warned = f"; {len(self.warnings)} warning(s)" if self.warnings else ""
         return (f"network backup {self.run_id}: {self.status} - {ok}/{len(self.devices)} devices backed up, "
-                f"changed: {_names(self.changed)}; failed: {failed}; commit {self.commit}{pushed}")
+                f"changed: {_names(self.changed)}; failed: {failed}; commit {self.commit}{pushed}{warned}")
 
 
 def _names(names: Sequence[str], limit: int = 10) -> str:
@@ -78,16 +80,37 @@ def _trim(diff: str) -> str:
     return "\n".join([*lines[:MAX_DIFF_LINES], more])
 
 
+def _failed(base: dict[str, Any], error_kind: str | None, error: str | None) -> dict[str, Any]:
+    # A warning says how a stored configuration was masked: a device not stored has none.
+    return {**base, "status": "failed", "warnings": [], "error_kind": error_kind, "error": error}
+
+
+def _masked(device: Device, fetched: Fetch, family: str) -> tuple[dict[str, str], str | None]:
+    """Each kind's configuration masked, and the leak-scan verdict (None: nothing suspect)."""
+    masked = {kind: mask_config(fetched.outputs[kind], device.device_type, device.secrets, family_name=family)
+              for kind in KINDS if kind in fetched.outputs}
+    for kind, text in masked.items():
+        suspects = leakscan.scan(text, device.secrets, credentials=(device.password, device.secret))
+        if suspects:
+            return masked, leakscan.leak_message(device.name, kind, suspects)
+    return masked, None
+
+
 def _record(store: ConfigStore, device: Device, fetched: Fetch) -> dict[str, Any]:
+    """Mask, scan and store one device's configurations; nothing is written for a device that fails."""
+    choice = choose(device.name, device.device_type, device.mask_family)
+    base = {"device_type": device.device_type, "mask_family": choice.family,
+            "warnings": [choice.warning] if choice.warning else [], "seconds": fetched.seconds}
+    if choice.family is None:  # an unknown vendor: refused before anything else, reachable or not
+        return _failed(base, "unmasked", unmasked_message(device.name, device.device_type))
     if not fetched.ok:
-        return {"status": "failed", "error_kind": fetched.error_kind, "error": fetched.error,
-                "seconds": fetched.seconds}
-    for kind in KINDS:
-        if kind in fetched.outputs:
-            masked = mask_config(fetched.outputs[kind], device.device_type, device.secrets)
-            store.write(device.name, kind, masked)
-    return {"status": "ok", "device_type": device.device_type, "transport": device.transport,
-            "seconds": fetched.seconds}
+        return _failed(base, fetched.error_kind, fetched.error)
+    masked, leak = _masked(device, fetched, choice.family)
+    if leak:
+        return _failed(base, "leak", leak)
+    for kind, text in masked.items():
+        store.write(device.name, kind, text)
+    return {**base, "status": "ok"}
 
 
 def _diffs(store: ConfigStore, ok_devices: Sequence[str]) -> dict[str, str]:
@@ -138,6 +161,7 @@ def run_backup(devices: Sequence[Device], store_path: Path | str = DEFAULT_STORE
                f"changed: {_names(changed)}; failed: {', '.join(failed) or 'none'}")
     commit = store.commit(message)
     result = BackupResult(run_id, outcome, str(store.path), commit, records, changed, failed, diffs)
+    result.warnings = [warning for record in records.values() for warning in record["warnings"]]
     if changed and notify:
         result.notified = _notify(notify, result)
     if remote:

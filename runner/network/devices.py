@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from runner import execute
+from runner.audit.redact import MIN_SECRET_LEN, is_secret_key, is_vaulted
 from runner.errors import ConfigError
+from runner.network.masking import family_names
 from runner.paths import REPO_ROOT
 
 DEFAULT_GROUP = "network"
 TRANSPORTS = ("cli", "netconf")
 DEFAULT_PORTS = {"cli": 22, "netconf": 830}  # NETCONF over SSH (RFC 6242)
 _VAR_REF = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
+_NOT_SECRETS = frozenset({"true", "false", "yes", "no", "none", "null"})  # too common to scrub from a config
 
 
 @dataclass(frozen=True)
@@ -34,10 +38,14 @@ class Device:
     role: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     transport: str = "cli"
+    mask_family: str | None = None  # network_mask_family: masking rules chosen by the inventory (None: by type)
+    known_secrets: tuple[str, ...] = field(default=(), repr=False)  # other vaulted / secret-looking host vars
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.password, self.secret) if s)
+        """Every secret value known for this device: its credentials first, then the other host secrets."""
+        values = (self.password, self.secret, *self.known_secrets)
+        return tuple(dict.fromkeys(s for s in values if s))
 
 
 @functools.cache
@@ -84,7 +92,39 @@ def transport_of(name: str, network_transport: Any, ansible_connection: Any) -> 
     return "netconf" if str(ansible_connection or "").split(".")[-1] == "netconf" else "cli"
 
 
-def device_from_vars(name: str, hostvars: Mapping[str, Any]) -> Device:
+def _mask_family(name: str, value: Any) -> str | None:
+    """``network_mask_family``, checked at the edge: a family of runner/network/masking_rules.yml or unset."""
+    if value in (None, ""):
+        return None
+    allowed = family_names()
+    if not isinstance(value, str) or value not in allowed:
+        raise ConfigError(f"inventory host {name}: network_mask_family {value!r} is not a masking family",
+                          hint=f"use one of: {', '.join(allowed)} (or leave it unset to use the device type's)")
+    return value
+
+
+def _is_vault_value(value: Any) -> bool:
+    return (isinstance(value, dict) and set(value) == {"__ansible_vault"}) or is_vaulted(value)
+
+
+def host_secrets(hostvars: Mapping[str, Any], extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """Plain text of the host's vaulted values and secret-looking vars (``*_password``, ``*_key``, ...).
+
+    They are masked wherever they appear in the device's configuration and the store's leak scan looks for them.
+    A value that cannot be decrypted is skipped: its plain text is unknown, so it cannot be looked for either.
+    """
+    found = [str(v) for v in extra if v]
+    for key, raw in hostvars.items():
+        if not (is_secret_key(key) or _is_vault_value(raw)):
+            continue
+        with contextlib.suppress(ConfigError):
+            value = _resolve(raw, hostvars)
+            if isinstance(value, str):  # not numbers: a port or an id would be masked all over the config
+                found.append(value)
+    return tuple(dict.fromkeys(v for v in found if len(v) >= MIN_SECRET_LEN and v.lower() not in _NOT_SECRETS))
+
+
+def device_from_vars(name: str, hostvars: Mapping[str, Any], extra_secrets: Iterable[str] = ()) -> Device:
     def get(key: str, default: Any = None) -> Any:
         return _resolve(hostvars.get(key, default), hostvars)
 
@@ -106,6 +146,8 @@ def device_from_vars(name: str, hostvars: Mapping[str, Any]) -> Device:
         role=get("network_role"),
         options=dict(get("netmiko_options") or {}),
         transport=transport,
+        mask_family=_mask_family(name, get("network_mask_family")),
+        known_secrets=host_secrets(hostvars, extra_secrets),
     )
 
 

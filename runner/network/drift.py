@@ -20,7 +20,7 @@ from runner import settings
 from runner.network import status as backup_status
 from runner.network.collect import DEFAULT_WORKERS, Fetch, fetch_all
 from runner.network.devices import Device, load_devices
-from runner.network.masking import family, mask_config
+from runner.network.masking import GENERIC, choose, mask_config
 from runner.network.policy import load_golden
 
 
@@ -37,6 +37,11 @@ class DeviceDrift:
 
 
 SKIPPED_NETCONF = "not checked: its configuration comes over NETCONF (XML) and the golden fragments are CLI lines"
+
+
+def vendor(device_type: str) -> str:
+    """The vendor key of the golden fragments (``vendors: [cisco, arista...]``): the netmiko type's prefix."""
+    return device_type.split("_", 1)[0].lower()
 
 
 def _matches(pattern: str, line: str, regex: bool) -> bool:
@@ -73,9 +78,11 @@ def check_device(device: Device, fetched: Fetch, golden: Mapping[str, Any]) -> D
         return DeviceDrift(device.name, device.role, "no_role",
                            error=f"network_role {device.role!r} has no golden config in policies/network")
     config = fetched.outputs.get("running", "")
-    missing, forbidden = compare(config, fragments_for(device.role, family(device.device_type), golden))
-    for item in forbidden:  # the lines found on the device are shown and stored masked
-        item["line"] = mask_config(item["line"], device.device_type, device.secrets).strip()
+    missing, forbidden = compare(config, fragments_for(device.role, vendor(device.device_type), golden))
+    # The lines found on the device are shown and stored masked (generic rules for a vendor without a family).
+    masking = choose(device.name, device.device_type, device.mask_family).family or GENERIC
+    for item in forbidden:
+        item["line"] = mask_config(item["line"], device.device_type, device.secrets, family_name=masking).strip()
     status = "drift" if missing or forbidden else "compliant"
     return DeviceDrift(device.name, device.role, status, missing, forbidden)
 

@@ -57,8 +57,13 @@ class ConfigStore:
         tmp.replace(target)
 
     def stage(self, *extra: str) -> None:
-        """Stage the configurations (and ``extra`` paths of the store, e.g. the status and the index)."""
-        self.git("add", "-A", "--", *KINDS, *[p for p in extra if (self.path / p).exists()])
+        """Stage the configurations (and ``extra`` paths of the store, e.g. the status and the index).
+
+        Only paths that exist: git fails on a pathspec that matches nothing (a first run in which every device
+        failed, or was refused, wrote no configuration)."""
+        present = [p for p in (*KINDS, *extra) if (self.path / p).exists()]
+        if present:
+            self.git("add", "-A", "--", *present)
 
     def tracked(self) -> set[str]:
         """Paths committed at HEAD (one git call for the whole run)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.network.masking import MASK, family, mask_config
+from runner.network.masking import GENERIC, MASK, Choice, UnmaskedError, choose, family, mask_config, unmasked_message
 
 CASES = {
     "cisco_ios": (
@@ -101,6 +101,37 @@ def test_masking_is_idempotent_and_keeps_unrelated_lines() -> None:
     assert "ntp server 169.254.1.123" in once
 
 
-def test_unknown_vendor_falls_back_to_cisco_rules() -> None:
-    assert family("hp_procurve") == "cisco"
+def test_device_types_map_to_their_family_and_unknown_vendors_to_none() -> None:
     assert family("arista_eos") == "arista"
+    assert family("cisco_ios_telnet") == "cisco"
+    assert family("cisco_nxos") == "nxos"
+    assert family("ruckus_fastiron") == "brocade"
+    assert family("hp_procurve") == "procurve"
+    assert family("mikrotik_routeros") == "mikrotik"
+    assert family("fortinet") == "fortinet"
+    assert family("huawei_vrp") is None  # no family: never masked with another vendor's rules by accident
+    assert family("cisco_asa") is None
+
+
+def test_an_unknown_vendor_is_not_masked_unless_a_family_is_named() -> None:
+    with pytest.raises(UnmaskedError, match="huawei_vrp"):
+        mask_config("local-user admin password cipher Vrp-Secret-1\n", "huawei_vrp")
+    masked = mask_config("local-user admin password cipher Vrp-Secret-1\n", "huawei_vrp", family_name=GENERIC)
+    assert "Vrp-Secret-1" not in masked and "local-user admin password cipher <removed>" in masked
+
+
+def test_choice_of_family_and_its_warning() -> None:
+    assert choose("sw1", "cisco_ios") == Choice("cisco")
+    assert choose("sw1", "cisco_ios", "cisco") == Choice("cisco")
+    assert choose("x1", "huawei_vrp") == Choice(None)
+    generic = choose("x1", "huawei_vrp", GENERIC)
+    assert generic.family == GENERIC and generic.warning is not None
+    assert "x1 (huawei_vrp)" in generic.warning and "generic rules" in generic.warning
+    named = choose("x2", "cisco_asa", "cisco")
+    assert named.family == "cisco" and named.warning is not None and "cisco rules" in named.warning
+    assert "masking_rules.yml" in generic.warning
+    weaker = choose("sw1", "cisco_ios", GENERIC)
+    assert weaker.warning is not None and "unset it to use the cisco rules" in weaker.warning
+    message = unmasked_message("x1", "huawei_vrp")
+    assert "x1" in message and "'huawei_vrp'" in message and "network_mask_family: generic" in message
+    assert "\n" not in message

@@ -13,9 +13,15 @@ description:
   - A device with C(network_transport=netconf) (or C(ansible_connection=ansible.netcommon.netconf)), such as
     Junos, is fetched over NETCONF with ncclient (get-config of the running datastore, stored as XML; port
     default 830); it has no startup configuration.
-  - Secrets are masked before anything is written; one commit per run, which also holds each device's
-    backup status (C(status.json)) and a static HTML index (C(index/index.html)). In check mode nothing is
-    fetched.
+  - Secrets are masked before anything is written, by the rules of the device type's vendor family
+    (runner/network/masking_rules.yml); one commit per run, which also holds each device's backup status
+    (C(status.json)) and a static HTML index (C(index/index.html)). In check mode nothing is fetched.
+  - A device type without a masking family is not stored (the device fails with error_kind C(unmasked)) unless
+    the host sets C(network_mask_family) (C(generic), or a family name); then it is stored masked by those rules
+    and the task returns a warning for it.
+  - Before anything is written the masked text is scanned for the host's known secrets and for high-entropy
+    tokens; a suspect fails that device (error_kind C(leak), the line number and why, never the value) and
+    nothing of it is stored; its last good backup is kept.
 options:
   devices:
     description: Inventory hostnames to back up; default the play's hosts (after --limit).
@@ -80,7 +86,11 @@ push:
   returned: when O(remote) is set
   type: dict
 sop_evidence:
-  description: Per-device results, changed devices, unified diffs, the commit and the push.
+  description:
+    - Per-device results, changed devices, unified diffs, the commit, the push and C(warnings).
+    - Each device record has C(status), C(device_type), C(mask_family) (the rules it was masked with, null when
+      none), C(warnings) and C(seconds); a failed one also C(error_kind) (auth, timeout, unreachable, error,
+      unmasked, leak) and C(error).
   returned: success
   type: dict
 """
