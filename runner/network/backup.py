@@ -99,7 +99,7 @@ def _masked(device: Device, fetched: Fetch, family: str) -> tuple[dict[str, str]
 def _record(store: ConfigStore, device: Device, fetched: Fetch) -> dict[str, Any]:
     """Mask, scan and store one device's configurations; nothing is written for a device that fails."""
     choice = choose(device.name, device.device_type, device.mask_family)
-    base = {"device_type": device.device_type, "mask_family": choice.family,
+    base = {"device_type": device.device_type, "transport": device.transport, "mask_family": choice.family,
             "warnings": [choice.warning] if choice.warning else [], "seconds": fetched.seconds}
     if choice.family is None:  # an unknown vendor: refused before anything else, reachable or not
         return _failed(base, "unmasked", unmasked_message(device.name, device.device_type))
