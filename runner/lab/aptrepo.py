@@ -177,7 +177,7 @@ def build_repositories(www: Path) -> dict[str, Path]:
     keyring = www.parent / "sop-lab-archive.gpg"
     plugin = debs / "sop-demo-plugin_1.0_all.deb"
     signature = www.parent / "sop-lab.hdb"
-    signature.write_text(f"{hashlib.md5(plugin.read_bytes()).hexdigest()}:{plugin.stat().st_size}:"  # noqa: S324
+    signature.write_text(f"{hashlib.md5(plugin.read_bytes()).hexdigest()}:{plugin.stat().st_size}:"
                          f"{MALWARE_NAME}\n")
     return {"keyring": keyring, "signature": signature}
 

@@ -74,7 +74,8 @@ SCHEMA: dict[str, Any] = {
             },
             "holds": {"type": "array", "uniqueItems": True,
                       "items": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9+.\-]+$"},
-                      "description": "packages held (never upgraded) during a patch run", "examples": [["mariadb-server"]]},
+                      "description": "packages held (never upgraded) during a patch run",
+                      "examples": [["mariadb-server"]]},
             "announce": {
                 "type": "object", "additionalProperties": False,
                 "description": "Maintenance announcement before execution (motd + wall + hook).",

@@ -48,7 +48,8 @@ def test_missing_key_names_its_parent_line_and_unknown_keys_fail(tmp_path: Path)
 
 def test_logical_checks_timezone_and_window_order(tmp_path: Path) -> None:
     text = DEFAULT_PATH.read_text().replace("timezone: Asia/Jakarta", "timezone: Mars/Olympus")
-    text = text.replace('start: "22:00"', 'start: "23:59"', 1).replace('end: "23:59"\n  # upd3.1', 'end: "01:00"\n  # upd3.1')
+    text = text.replace('start: "22:00"', 'start: "23:59"', 1)
+    text = text.replace('end: "23:59"\n  # upd3.1', 'end: "01:00"\n  # upd3.1')
     bad = tmp_path / "patching.yml"
     bad.write_text(text)
     with pytest.raises(PolicyError) as caught:

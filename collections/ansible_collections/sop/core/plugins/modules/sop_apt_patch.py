@@ -143,6 +143,7 @@ import glob
 import hashlib
 import os
 import re
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -162,7 +163,7 @@ UPDATE_PROBLEM = re.compile(r"not signed|NO_PUBKEY|is expired|EXPKEYSIG|BADSIG|i
                             r"Signed-By|no longer signed|The following signatures", re.I)
 
 
-def parse_simulation(text):
+def parse_simulation(text: str) -> list[dict[str, Any]]:
     """Inst/Remv lines of apt-get -s -> [{name, from, to, origins, security}]."""
     changes = []
     for line in text.splitlines():
@@ -180,7 +181,7 @@ def parse_simulation(text):
     return changes
 
 
-def parse_history(text):
+def parse_history(text: str) -> dict[str, str]:
     """The last entry of an apt history log excerpt -> {field: value}."""
     entries = [e for e in re.split(r"\n\s*\n", text.strip()) if "Start-Date:" in e]
     if not entries:
@@ -193,30 +194,30 @@ def parse_history(text):
     return fields
 
 
-class Patch(object):
-    def __init__(self, module):
+class Patch:
+    def __init__(self, module: AnsibleModule) -> None:
         self.module = module
         self.p = module.params
 
-    def run(self, args, check=True):
+    def run(self, args: list[str], check: bool = True) -> tuple[int, str, str]:
         rc, out, err = self.module.run_command(args, environ_update=ENV)
         if check and rc != 0:
-            self.module.fail_json(msg="%s failed (rc %d): %s" % (" ".join(args[:4]), rc, self._apt_error(err, out)),
+            self.module.fail_json(msg=f"{' '.join(args[:4])} failed (rc {rc}): {self._apt_error(err, out)}",
                                   rc=rc, stdout=out, stderr=err)
         return rc, out, err
 
     @staticmethod
-    def _apt_error(err, out):
+    def _apt_error(err: str, out: str) -> str:
         lines = [ln for ln in (err or "").splitlines() + (out or "").splitlines()
                  if ln.startswith(("E:", "dpkg:", "Errors were encountered", "W:")) or "error" in ln.lower()]
         return " | ".join(lines[-6:]) or (err or out).strip()[-600:]
 
-    def target(self):
+    def target(self) -> list[str]:
         return ["install", *self.p["packages"]] if self.p["packages"] else ["dist-upgrade"]
 
-    def installed(self, names=None):
+    def installed(self, names: list[str] | None = None) -> dict[str, str]:
         args = ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"]
-        rc, out, err = self.run(args + list(names or []), check=False)
+        _rc, out, _err = self.run(args + list(names or []), check=False)
         versions = {}
         for line in out.splitlines():
             parts = line.split("\t")
@@ -224,23 +225,23 @@ class Patch(object):
                 versions[parts[0]] = parts[1]
         return versions
 
-    def simulate(self):
+    def simulate(self) -> list[dict[str, Any]]:
         rc, out, err = self.run(["apt-get", "-s", "-o", "Debug::NoLocking=1", *self.target()], check=False)
         if rc != 0:
-            self.module.fail_json(msg="apt-get -s %s failed: %s" % (" ".join(self.target()), self._apt_error(err, out)))
+            self.module.fail_json(msg=f"apt-get -s {' '.join(self.target())} failed: {self._apt_error(err, out)}")
         return parse_simulation(out)
 
-    def update(self):
+    def update(self) -> list[str]:
         problems = []
-        for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*")):
+        for path in ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*"))]:
             try:
                 with open(path) as handle:
                     text = handle.read()
-            except (IOError, OSError):
+            except OSError:
                 continue
             for line in text.splitlines():
                 if not line.strip().startswith("#") and INSECURE.search(line):
-                    problems.append("%s: unsigned source allowed: %s" % (path, line.strip()))
+                    problems.append(f"{path}: unsigned source allowed: {line.strip()}")
         if self.p["update_cache"]:
             rc, out, err = self.run(["apt-get", "update"], check=False)
             for line in (err + "\n" + out).splitlines():
@@ -250,24 +251,24 @@ class Patch(object):
                 problems.append("apt-get update failed: " + self._apt_error(err, out))
         return problems
 
-    def services(self, pending):
+    def services(self, pending: list[dict[str, Any]]) -> list[str]:
         units = set()
         for change in pending:
-            rc, out, err = self.run(["dpkg-query", "-L", change["name"]], check=False)
+            _rc, out, _err = self.run(["dpkg-query", "-L", change["name"]], check=False)
             units.update(os.path.basename(p) for p in out.splitlines()
                          if re.search(r"/systemd/system/[^/]+\.service$", p))
         if os.path.exists("/usr/sbin/needrestart"):
-            rc, out, err = self.run(["/usr/sbin/needrestart", "-b", "-r", "l"], check=False)
+            _rc, out, _err = self.run(["/usr/sbin/needrestart", "-b", "-r", "l"], check=False)
             units.update(line.split(":", 1)[1].strip() for line in out.splitlines()
                          if line.startswith("NEEDRESTART-SVC:"))
         return sorted(units)
 
-    def reboot_needed(self, pending):
+    def reboot_needed(self, pending: list[dict[str, Any]]) -> bool:
         return os.path.exists("/run/reboot-required") or any(
             fnmatch.fnmatch(c["name"], glob_) for c in pending for glob_ in self.p["reboot_packages"])
 
     # --- states ---------------------------------------------------------------------------------------------
-    def plan(self):
+    def plan(self) -> dict[str, Any]:
         problems = self.update()
         pending = self.simulate()
         return dict(changed=False, pending=pending, source_problems=problems,
@@ -275,7 +276,7 @@ class Patch(object):
                     other=[c["name"] for c in pending if not c["security"]],
                     reboot_required=self.reboot_needed(pending), services=self.services(pending))
 
-    def snapshot(self):
+    def snapshot(self) -> dict[str, Any]:
         manifest = {}
         for root in self.p["manifest_paths"]:
             for directory, dirs, files in os.walk(root):
@@ -291,14 +292,14 @@ class Patch(object):
                     manifest[path] = digest.hexdigest()
         return dict(changed=False, installed=self.installed(), manifest=manifest)
 
-    def download(self):
+    def download(self) -> dict[str, Any]:
         pending = self.simulate()
         scan = {"files": [], "flagged": [], "scanner": self.p["scanner"]}
         if not pending or self.module.check_mode:
             return dict(changed=False, pending=pending, scan=scan)
         if not os.access(self.p["scanner"], os.X_OK):
-            self.module.fail_json(msg="no malware scanner at %s (the security baseline installs ClamAV): nothing "
-                                      "was installed" % self.p["scanner"], pending=pending, scan=scan)
+            self.module.fail_json(msg="no malware scanner at {} (the security baseline installs ClamAV): nothing "
+                                      "was installed".format(self.p["scanner"]), pending=pending, scan=scan)
         rc, out, err = self.run(["apt-get", "-qq", "--print-uris", *self.target()], check=False)
         names = [line.split()[1] for line in out.splitlines() if line.startswith("'") and len(line.split()) > 1]
         self.run([*APT, "--download-only", *self.target()])
@@ -313,30 +314,31 @@ class Patch(object):
             if rc == 1 or scan["flagged"]:
                 for path in files:  # never leave flagged packages where apt would install them from
                     os.remove(path)
-                self.module.fail_json(msg="malware scan flagged %s: nothing was installed"
-                                          % "; ".join(scan["flagged"]), pending=pending, scan=scan)
+                self.module.fail_json(msg=f"malware scan flagged {'; '.join(scan['flagged'])}: nothing was installed",
+                                      pending=pending, scan=scan)
             if rc != 0:
-                self.module.fail_json(msg="malware scan could not run (rc %d): %s: nothing was installed"
-                                          % (rc, (err or out).strip()[-400:]), pending=pending, scan=scan)
+                detail = (err or out).strip()[-400:]
+                self.module.fail_json(msg=f"malware scan could not run (rc {rc}): {detail}: nothing was installed",
+                                      pending=pending, scan=scan)
         return dict(changed=bool(files), pending=pending, scan=scan)
 
-    def _history_since(self, offset):
+    def _history_since(self, offset: int) -> dict[str, str]:
         try:
             with open(HISTORY) as handle:
                 handle.seek(offset if offset <= os.path.getsize(HISTORY) else 0)
                 return parse_history(handle.read())
-        except (IOError, OSError):
+        except OSError:
             return {}
 
-    def _history_offset(self):
+    def _history_offset(self) -> int:
         return os.path.getsize(HISTORY) if os.path.exists(HISTORY) else 0
 
-    def _changes(self, names, before):
+    def _changes(self, names: list[str], before: dict[str, str]) -> list[dict[str, Any]]:
         after = self.installed(names)
         return [{"name": n, "before": before.get(n), "after": after.get(n)} for n in sorted(names)
                 if before.get(n) != after.get(n)]
 
-    def apply(self):
+    def apply(self) -> dict[str, Any]:
         pending = self.simulate()
         names = [c["name"] for c in pending]
         before = self.installed(names)
@@ -358,13 +360,13 @@ class Patch(object):
         changes = self._changes(names, before)
         history = self._history_since(offset)
         if rc != 0:
-            self.module.fail_json(msg="apt-get %s failed (rc %d): %s" % (" ".join(self.target()), rc,
-                                                                         self._apt_error(err, out)),
+            command = " ".join(self.target())
+            self.module.fail_json(msg=f"apt-get {command} failed (rc {rc}): {self._apt_error(err, out)}",
                                   rc=rc, changes=changes, history=history, pending=pending)
         return dict(changed=bool(changes), pending=pending, changes=changes, history=history,
                     reboot_required=self.reboot_needed(pending))
 
-    def rollback(self):
+    def rollback(self) -> dict[str, Any]:
         recorded = self.p["versions"]
         names = [p.split("=")[0] for p in self.p["packages"]] or list(recorded)
         wanted = dict((n, recorded.get(n) or None) for n in names)
@@ -373,7 +375,7 @@ class Patch(object):
         if not todo or self.module.check_mode:
             return dict(changed=bool(todo), changes=[], history={}, downgrade_impossible=False)
         offset = self._history_offset()
-        install = ["%s=%s" % (k, v) for k, v in sorted(todo.items()) if v]
+        install = [f"{k}={v}" for k, v in sorted(todo.items()) if v]
         remove = sorted(k for k, v in todo.items() if not v)
         errors = []
         if install:
@@ -390,13 +392,13 @@ class Patch(object):
         result = dict(changed=bool(changes), changes=changes, history=self._history_since(offset),
                       downgrade_impossible=bool(left))
         if left:
-            self.module.fail_json(msg="cannot put back the recorded versions of %s: %s" % (", ".join(left),
+            self.module.fail_json(msg="cannot put back the recorded versions of {}: {}".format(", ".join(left),
                                                                                            " | ".join(errors)),
                                   **result)
         return result
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             state=dict(type="str", required=True, choices=["plan", "snapshot", "download", "apply", "rollback"]),
@@ -414,7 +416,7 @@ def main():
     state = module.params["state"]
     fail_json = module.fail_json
 
-    def evidence(result):
+    def evidence(result: dict[str, Any]) -> dict[str, Any]:
         keys = EVIDENCE[state]
         return dict(result, sop_evidence=dict({"kind": "patch_" + state, "check_mode": module.check_mode},
                                               **dict((k, result[k]) for k in keys if k in result)))

@@ -53,26 +53,27 @@ passed:
 
 import re
 import socket
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
 
-def _service(module, check, timeout):
-    rc, out, err = module.run_command(["systemctl", "is-active", check["service"]])
+def _service(module: AnsibleModule, check: dict[str, Any], timeout: int) -> tuple[bool, str]:
+    _rc, out, err = module.run_command(["systemctl", "is-active", check["service"]])
     return out.strip() == "active", "systemctl is-active: %s" % (out.strip() or err.strip())
 
 
-def _port(module, check, timeout):
+def _port(module: AnsibleModule, check: dict[str, Any], timeout: int) -> tuple[bool, str]:
     host = check.get("host", "127.0.0.1")
     try:
         socket.create_connection((host, int(check["port"])), timeout=timeout).close()
-        return True, "%s:%s answers" % (host, check["port"])
+        return True, "{}:{} answers".format(host, check["port"])
     except (OSError, ValueError) as exc:
-        return False, "%s:%s: %s" % (host, check["port"], exc)
+        return False, "{}:{}: {}".format(host, check["port"], exc)
 
 
-def _url(module, check, timeout):
+def _url(module: AnsibleModule, check: dict[str, Any], timeout: int) -> tuple[bool, str]:
     expected = int(check.get("status", 200))
     try:
         response = open_url(check["url"], timeout=timeout, validate_certs=check.get("validate_certs", True))
@@ -80,20 +81,20 @@ def _url(module, check, timeout):
     except Exception as exc:  # HTTPError carries the status; any other error is a failure
         status, body = getattr(exc, "code", None), str(exc)
     ok = status == expected and (not check.get("body") or re.search(check["body"], body) is not None)
-    return ok, "GET %s: %s (expected %s)%s" % (check["url"], status, expected, " body: %s" % body.strip()[:120])
+    return ok, "GET {}: {} (expected {}){}".format(check["url"], status, expected, f" body: {body.strip()[:120]}")
 
 
-def _command(module, check, timeout):
+def _command(module: AnsibleModule, check: dict[str, Any], timeout: int) -> tuple[bool, str]:
     rc, out, err = module.run_command(["timeout", str(timeout), "sh", "-c", check["command"]])
     text = (out + err).strip()
     ok = rc == 0 and re.search(check.get("matches", ""), text, re.M) is not None
-    return ok, "rc %d: %s" % (rc, text[:200])
+    return ok, f"rc {rc}: {text[:200]}"
 
 
 KINDS = (("service", _service), ("port", _port), ("url", _url), ("command", _command))
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(checks=dict(type="list", elements="dict", required=True),
                            timeout=dict(type="int", default=5)),
@@ -103,15 +104,15 @@ def main():
     for check in module.params["checks"]:
         kinds = [(k, f) for k, f in KINDS if k in check]
         if len(kinds) != 1:
-            module.fail_json(msg="check %r: give exactly one of service, port, url, command" % (check,))
+            module.fail_json(msg=f"check {check!r}: give exactly one of service, port, url, command")
         kind, func = kinds[0]
         ok, detail = func(module, check, module.params["timeout"])
-        results.append({"check": "%s %s" % (kind, check[kind]), "ok": ok, "detail": detail})
+        results.append({"check": f"{kind} {check[kind]}", "ok": ok, "detail": detail})
     passed = all(r["ok"] for r in results)
     failed = [r for r in results if not r["ok"]]
     module.exit_json(changed=False, results=results, passed=passed, failed=not passed,
-                     msg="all %d checks passed" % len(results) if passed
-                     else "failed: " + "; ".join("%s (%s)" % (r["check"], r["detail"]) for r in failed))
+                     msg=f"all {len(results)} checks passed" if passed
+                     else "failed: " + "; ".join("{} ({})".format(r["check"], r["detail"]) for r in failed))
 
 
 if __name__ == "__main__":
