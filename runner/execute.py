@@ -51,8 +51,9 @@ def run(
     timeout: float | None = 600,
     secrets: Sequence[str] = (),
     capture: bool = True,
+    cwd: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` (never through a shell); extra ``env`` is added to the current environment."""
+    """Run ``command`` (never through a shell, in ``cwd``); extra ``env`` is added to the current environment."""
     log.debug("run: %s", mask_command(command, secrets))
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
@@ -63,4 +64,5 @@ def run(
         capture_output=capture,
         check=check,
         timeout=timeout,
+        cwd=cwd,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,20 @@ def _sealed_hashes(store: AuditStore) -> dict[str, str]:
     return sealed
 
 
-def find_sealed_run(audit_dir: Path, *, playbook: str, change_ref: str, hosts: frozenset[str]) -> str | None:
+def _age_hours(record: dict[str, Any], now: dt.datetime) -> float | None:
+    try:
+        ended = dt.datetime.fromisoformat(str(record.get("ended") or record.get("started")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (now - ended).total_seconds() / 3600
+
+
+def find_sealed_run(audit_dir: Path, *, playbook: str, change_ref: str, hosts: frozenset[str],
+                    max_age_hours: float | None = None, now: dt.datetime | None = None) -> str | None:
     """The newest successful, applied (not check mode) run of ``playbook`` (file name) under ``change_ref`` that
-    reached at least one of ``hosts`` and only those, whose record file still matches its signed ledger entry."""
+    reached at least one of ``hosts`` and only those, whose record file still matches its signed ledger entry
+    (and, with ``max_age_hours``, that ended at most that long ago: a staging success stays valid that long)."""
+    now = now or dt.datetime.now(dt.UTC)
     store = AuditStore(audit_dir)
     sealed = _sealed_hashes(store)
     for run_id in reversed(store.run_ids()):
@@ -43,5 +55,8 @@ def find_sealed_run(audit_dir: Path, *, playbook: str, change_ref: str, hosts: f
         if (Path((record.get("playbook") or {}).get("path", "")).name == playbook
                 and record.get("change_ref") == change_ref and record.get("status") == "success"
                 and not record.get("check") and ran_on and ran_on <= hosts):
+            age = _age_hours(record, now)
+            if max_age_hours is not None and (age is None or age > max_age_hours):
+                continue
             return run_id
     return None

@@ -32,6 +32,7 @@ class GateRequest:
     check_mode: bool
     require_staging: bool
     audit_dir: Path
+    staging_max_age_hours: float | None = None  # a staging success counts this long (policies/patching.yml)
 
 
 @dataclass
@@ -79,11 +80,13 @@ def decide(request: GateRequest) -> GateDecision:
             reasons.append(f"{role} approval by {name}, who is the operator of this run (segregation of duties)")
     if request.require_staging and request.change_ref:
         run = find_sealed_run(request.audit_dir, playbook=request.playbook, change_ref=request.change_ref,
-                              hosts=request.staging_hosts)
+                              hosts=request.staging_hosts, max_age_hours=request.staging_max_age_hours)
         if run is None:
+            within = (f" within the last {request.staging_max_age_hours:g} h" if request.staging_max_age_hours
+                      else "")
             reasons.append(f"no successful run of {request.playbook} under {request.change_ref} on staging "
                            f"({', '.join(sorted(request.staging_hosts)) or 'no staging hosts'}) sealed in the "
-                           f"audit ledger")
+                           f"audit ledger{within}")
         else:
             decision.staging_run = run
     decision.allowed = not reasons

@@ -88,6 +88,7 @@ def command() -> None:
 @command.command("list")
 @click.option("--sop", help="Only runs that evidence this SOP step (sop4.1) or SOP (upd, sop).")
 @click.option("--host", help="Only runs that touched this host.")
+@click.option("--change-ref", help="Only runs of this change (e.g. every patch.yml run of CR-2024-031).")
 @click.option(
     "--status", type=click.Choice(["success", "failed", "unreachable", "refused", "aborted", "running"])
 )
@@ -98,6 +99,7 @@ def command() -> None:
 def list_runs(  # noqa: PLR0917 - one parameter per click option
     sop: str | None,
     host: str | None,
+    change_ref: str | None,
     status: str | None,
     since: str | None,
     until: str | None,
@@ -111,6 +113,8 @@ def list_runs(  # noqa: PLR0917 - one parameter per click option
         upper = upper.replace(hour=23, minute=59, second=59)
     for record in store_for(audit_dir).records():
         if not matches(record, sop=sop, host=host, status=status, since=lower, until=upper):
+            continue
+        if change_ref and record.get("change_ref") != change_ref:
             continue
         if as_json:
             click.echo(

@@ -22,7 +22,7 @@ import yaml
 
 from runner import execute
 from runner.errors import LabError
-from runner.lab import podman
+from runner.lab import aptrepo, podman
 from runner.lab.image import ensure_image
 from runner.lab.inventory import render_inventory
 from runner.paths import INVENTORIES, LAB_STATE, REPO_ROOT
@@ -142,10 +142,12 @@ class Lab:
             self._remove_orphans()
         self._replace_cni_network()
         self._ensure_state()
+        apt_files = aptrepo.host_files(aptrepo.build_repositories(self.apt_www))
         self._ensure_network()
         for node in self.nodes():
             self._ensure_container(node, image)
         self._wait_ready()
+        self._install_apt_trust(apt_files)
         self._ensure_bucket()
         self.check_names()
         self._write_known_hosts()
@@ -190,6 +192,8 @@ class Lab:
         target = next(n for n in self.nodes() if n.name == node)
         self._ensure_container(target, ensure_image(self.progress))
         self._wait_ready([target])
+        if target.kind == "host" and (self.apt_www.parent / "sop-lab.sources").exists():
+            self._install_apt_trust(aptrepo.host_files(aptrepo.build_repositories(self.apt_www)), [target])
         self._write_known_hosts()
 
     def check_names(self, timeout_s: float = NAME_CHECK_TIMEOUT_S) -> None:
@@ -299,9 +303,9 @@ class Lab:
             options += ["-p", f"127.0.0.1:{self.base_port + port['offset']}:{port['container_port']}"]
         for cap in node.spec.get("cap_add", []):
             options += ["--cap-add", cap]
-        if "module" in node.spec:
+        if "module" in node.spec:  # args may name the lab's state dir ({state_dir}: inside the mounted checkout)
             return options, [f"{VENV}/bin/python", "-m", node.spec["module"],
-                             *[str(a) for a in node.spec.get("args", [])]]
+                             *[str(a).format(state_dir=self.state_dir) for a in node.spec.get("args", [])]]
         return options, [f"{VENV}/bin/moto_server", "-H", "0.0.0.0", "-p", str(cport)]
 
     def _create_host(self, name: str, create_args: list[str]) -> None:
@@ -397,6 +401,18 @@ class Lab:
                                  check=False, timeout=30)
             lines += [line for line in result.stdout.splitlines() if line and not line.startswith("#")]
         self.known_hosts.write_text("\n".join(lines) + "\n")
+
+    @property
+    def apt_www(self) -> Path:
+        """What the lab's ``apt`` service serves (runner.lab.aptrepo): inside the checkout, mounted read-only."""
+        return self.state_dir / "apt" / "www"
+
+    def _install_apt_trust(self, files: dict[str, Path], hosts: list[Node] | None = None) -> None:
+        for node in hosts or self.hosts():
+            self.exec(node.name, "install", "-d", "-m", "0755", "/usr/share/keyrings", "/var/lib/clamav")
+            for dest, src in files.items():
+                podman.podman("cp", str(src), f"{self.container(node.name)}:{dest}")
+                self.exec(node.name, "chmod", "0644", dest)
 
     @property
     def config_remote(self) -> Path:

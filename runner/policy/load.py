@@ -1,6 +1,7 @@
 """Reading and validating policy files: one place, so every policy error reads the same way.
 
-Errors are one line: the file, then every problem with its path (``at 'a.b.0': message``).
+Errors are one line: the file, then every problem with its path (``at 'a.b.0': message``), and its line in the
+file when the caller read it with :func:`read_yaml_lines` (``at 'a.b.0' (line 12): message``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,35 @@ def read_yaml(path: Path) -> Any:
     return _stringify_dates(data)
 
 
+def read_yaml_lines(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
+    """:func:`read_yaml` plus the 1-based line of every mapping key / sequence item, keyed by its path."""
+    data = read_yaml(path)
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node, where: tuple[str, ...]) -> None:
+        lines.setdefault(where, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                lines[(*where, str(key.value))] = key.start_mark.line + 1
+                walk(value, (*where, str(key.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*where, str(index)))
+
+    root = yaml.compose(Path(path).read_text(), Loader=yaml.SafeLoader)
+    if root is not None:
+        walk(root, ())
+    return data, lines
+
+
+def _line_of(lines: dict[tuple[str, ...], int], where: tuple[str, ...]) -> int | None:
+    """The line of ``where``, else of its nearest ancestor present in the file (a missing key's parent)."""
+    for end in range(len(where), -1, -1):
+        if where[:end] in lines:
+            return lines[where[:end]]
+    return None
+
+
 def _stringify_dates(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _stringify_dates(v) for k, v in value.items()}
@@ -38,10 +68,17 @@ def _stringify_dates(value: Any) -> Any:
     return value
 
 
-def validate(data: Any, schema: dict[str, Any], source: str, what: str) -> None:
-    """Raise PolicyError ``<source>: invalid <what>: at '<path>': <message>; ...`` listing every violation."""
+def validate(data: Any, schema: dict[str, Any], source: str, what: str,
+             lines: dict[tuple[str, ...], int] | None = None) -> None:
+    """Raise PolicyError ``<source>: invalid <what>: at '<path>' (line N): <message>; ...`` listing every
+    violation (the line only when ``lines`` from :func:`read_yaml_lines` is given)."""
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        lines = [f"at '{'.'.join(str(p) for p in e.absolute_path) or '(top)'}': {e.message}" for e in errors]
-        raise PolicyError(f"{source}: invalid {what}: " + "; ".join(lines))
+        raise PolicyError(f"{source}: invalid {what}: " + "; ".join(_problem(e, lines) for e in errors))
+
+
+def _problem(error: jsonschema.ValidationError, lines: dict[tuple[str, ...], int] | None) -> str:
+    where = tuple(str(p) for p in error.absolute_path)
+    line = _line_of(lines, where) if lines else None
+    return f"at '{'.'.join(where) or '(top)'}'{f' (line {line})' if line else ''}: {error.message}"

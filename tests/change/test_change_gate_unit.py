@@ -99,3 +99,15 @@ def test_approvals_merge_and_normalise() -> None:
 
 def test_operator_names_ignore_empty_fields() -> None:
     assert operator_names({"user": "Ani", "os_user": "root", "sudo_user": None}) == frozenset({"ani", "root"})
+
+
+def test_staging_success_counts_only_within_its_validity(tmp_path: Path) -> None:
+    """policies/patching.yml staging.valid_hours: an older staging success is no evidence (upd2.3)."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC)
+    old = (now - dt.timedelta(hours=10)).isoformat()
+    _sealed_run(tmp_path, "20261121T000000Z-aaaaaaaa", ended=old)
+    assert decide(_request(tmp_path, staging_max_age_hours=24)).allowed
+    refused = decide(_request(tmp_path, staging_max_age_hours=5))
+    assert not refused.allowed and "within the last 5 h" in refused.reasons[0]

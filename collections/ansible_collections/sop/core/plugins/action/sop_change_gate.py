@@ -28,6 +28,7 @@ ARGUMENT_SPEC = {
     "staging_groups": {"type": "list", "elements": "str", "default": ["staging"]},
     "approver_roles": {"type": "list", "elements": "str", "default": ["it_manager"]},
     "require_staging": {"type": "bool", "default": True},
+    "staging_max_age_hours": {"type": "float"},
     "change_ref": {"type": "str"},
     "approvals": {"type": "dict"},
     "playbook": {"type": "str"},
@@ -62,6 +63,7 @@ class ActionModule(ActionBase):
             check_mode=bool(task_vars.get("ansible_check_mode")),
             require_staging=bool(args.get("require_staging", True)),
             audit_dir=audit_dir(args.get("audit_dir")),
+            staging_max_age_hours=args.get("staging_max_age_hours"),
         )
         decision = decide(request)
         result["changed"] = False

@@ -32,6 +32,9 @@ options:
     description: Require a successful run of the same playbook on staging first.
     type: bool
     default: true
+  staging_max_age_hours:
+    description: A staging success counts only if it ended at most this many hours ago (no limit when unset).
+    type: float
   change_ref:
     description: "Default: sop_change_ref, else $SOP_CHANGE_REF (set by sop run)."
     type: str
