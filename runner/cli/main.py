@@ -39,9 +39,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from runner.cli import audit, check, demo, lab, report, run
+    from runner.cli import assets, audit, check, demo, lab, report, run
 
-    for module in (run, check, audit, report, lab, demo):
+    for module in (run, check, audit, report, lab, demo, assets):
         cli.add_command(module.command)
 
 
