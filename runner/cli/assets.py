@@ -140,3 +140,45 @@ def due(db: Path | None, on: str | None, as_json: bool) -> None:
         click.echo(f"{asset.tag:<12} {asset.next_maintenance_due}  {state:<22} {asset.assignee_name or '-'} "
                    f"({asset.hostname or '-'})")
     click.echo(f"{len(assets)} asset(s) due on or before {day.isoformat()}")
+
+
+@command.command("certificate")
+@click.argument("tag")
+@click.option("--file", "cert_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="A certificate.json to check (default: the asset's newest certificate).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Reprint the certificate (HTML and PDF) into this directory.")
+@click.option("--audit-dir", type=click.Path(file_okay=False, path_type=Path), help="Audit directory.")
+@click.option("--trusted-key", "trusted", multiple=True, help="Pinned key: fingerprint or PEM file (repeatable).")
+def certificate(tag: str, cert_file: Path | None, out: Path | None, audit_dir: Path | None,
+                trusted: tuple[str, ...]) -> None:
+    """Show an asset's certificate of sanitization and verify its signature and ledger seal (SOP 2.6)."""
+    from runner.assets import certificate as cert
+    from runner.errors import AuditIntegrityError
+    from runner.settings import audit_dir as resolve
+
+    root = resolve(audit_dir)
+    path = cert_file or cert.latest(tag, root=root)
+    if path is None:
+        raise ConfigError(f"{tag}: no certificate of sanitization under {root / 'assets' / 'certificates'}")
+    verdict = cert.check(path, root, trusted)
+    doc = verdict.document or {}
+    if doc:
+        media, ver = doc.get("media", {}), doc.get("verification", {})
+        click.echo(f"certificate {doc.get('certificate_id')} ({path})")
+        click.echo(f"  asset {doc.get('asset', {}).get('tag')}: {media.get('model')} serial {media.get('serial')} "
+                   f"({media.get('media_type')}, {media.get('size_bytes')} bytes) at {media.get('path')} on "
+                   f"{doc.get('host')}")
+        click.echo(f"  {doc.get('sanitization', {}).get('method')}: {doc.get('sanitization', {}).get('technique')}; "
+                   f"tool {doc.get('tool', {}).get('name')} {doc.get('tool', {}).get('version')}")
+        click.echo(f"  verification {ver.get('result')}: {ver.get('mode')}, {ver.get('coverage_percent')}% read")
+        click.echo(f"  {doc.get('start')} -> {doc.get('end')} ({doc.get('duration_s')} s); operator "
+                   f"{doc.get('operator')}, approved by {(doc.get('approver') or {}).get('name')}; destination "
+                   f"{doc.get('destination')}")
+    if not verdict.ok:
+        raise AuditIntegrityError("; ".join(verdict.problems))
+    click.secho(f"  signature OK (ed25519 key {doc['signature']['key_id']}); sealed in the ledger", fg="green")
+    if out is not None:
+        paths = cert.render_files(doc, out)
+        for fmt, p in sorted(paths.items()):
+            click.echo(f"  reprint ({fmt}): {p}")
