@@ -171,7 +171,7 @@ def test_wipe_clears_everything_and_certifies(rig, assets):
     cert = json.loads((cert_dir / "certificate.json").read_text())
     assert cert["media"]["serial"] == "LABWIPE-A01" and cert["media"]["path"] == "/dev/sdb"
     assert cert["media"]["model"] == LOOP_MODEL and cert["sanitization"]["method"] == "Clear"
-    assert cert["verification"]["result"] == "pass" and cert["verification"]["samples"] > 900  # 100 x 10 less collisions
+    assert cert["verification"]["result"] == "pass" and cert["verification"]["samples"] > 900  # 100 x 10
     assert cert["approver"] == {"role": "it_manager", "name": "Budi Santoso"}
     assert cert["operator"] == "Andi (IT officer)" and cert["destination"] == "in_stock"
     for name in ("certificate.json", "certificate.html", "certificate.pdf"):
