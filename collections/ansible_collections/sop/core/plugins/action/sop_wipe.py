@@ -68,7 +68,8 @@ class ActionModule(ActionBase):
         if not decision.allowed:
             return {**result, "failed": True, "changed": False, "refused": True, "msg": decision.message(request.tag)}
         disk = decision.disk
-        assert disk is not None
+        if disk is None:  # plan() allows only with a disk
+            raise RuntimeError("wipe allowed without a disk")
         verify = policy["sanitization"]["verify"]
         module_args = {"device": request.device, "expected_serial": disk.serial, "expected_model": disk.model,
                        "confirm_serial": request.confirm_serial, "verify": verify["mode"],

@@ -148,8 +148,7 @@ def gates(path: str, expected_serial: str, expected_model: str, confirm_serial: 
     ident = identity(path)
     reasons = []
     if not expected_serial or ident["serial"] != expected_serial:
-        reasons.append("serial {!r} of {} does not match the register's {!r}".format(ident["serial"], path,
-                                                                             expected_serial))
+        reasons.append(f"serial {ident['serial']!r} of {path} does not match the register's {expected_serial!r}")
     if expected_model and ident["model"] != expected_model:
         reasons.append(f"model {ident['model']!r} of {path} does not match the register's {expected_model!r}")
     if confirm_serial != ident["serial"]:

@@ -13,7 +13,7 @@ description:
     the disk and the operator confirmed its serial (I(confirm_serial)), the policy's method for the media
     type is one this tool performs, and on the target the device's serial/model match and it is not
     mounted, not the running root or its disk and not in use.
-  - With I(phase=gate) only the checks run (tag the task C(sop_gate): a refusal ends the run as refused).
+  - With I(phase=gate) only the checks run; tag that task C(sop_gate), so a refusal ends the run as refused.
   - With I(phase=wipe) the device is overwritten and verified (sop.core.sop_sanitize), a certificate of
     sanitization (JSON signed with the ledger key, HTML, PDF) is written under the audit dir's
     assets/certificates/ and sealed in the ledger, and the asset moves to C(sanitized), then I(destination).
