@@ -12,3 +12,12 @@ def audit_dir(cli_value: str | Path | None = None) -> Path:
     """The audit directory: --audit-dir, else $SOP_AUDIT_DIR, else audit/ at the repository root."""
     value = cli_value or os.environ.get("SOP_AUDIT_DIR") or REPO_ROOT / "audit"
     return Path(value).expanduser().resolve()
+
+
+def assets_db(cli_value: str | Path | None = None) -> Path:
+    """The asset register: --db, else $SOP_ASSETS_DB, else assets/register.sqlite beside the audit directory
+    (the state directory holds audit/ and assets/)."""
+    value = cli_value or os.environ.get("SOP_ASSETS_DB")
+    if value:
+        return Path(value).expanduser().resolve()
+    return audit_dir().parent / "assets" / "register.sqlite"

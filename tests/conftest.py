@@ -21,6 +21,8 @@ os.environ.setdefault("ANSIBLE_CONFIG", str(REPO_ROOT / "ansible.cfg"))
 os.environ.setdefault("SOP_AUDIT_DIR", tempfile.mkdtemp(prefix="sop-test-audit-"))
 # The ledger's signing key: never the real /etc/sop-as-code/audit while testing.
 os.environ.setdefault("SOP_AUDIT_KEY_DIR", tempfile.mkdtemp(prefix="sop-test-keys-"))
+# The asset register: a scratch one too (its default sits beside the audit dir, here the shared /tmp).
+os.environ.setdefault("SOP_ASSETS_DB", str(Path(tempfile.mkdtemp(prefix="sop-test-assets-")) / "register.sqlite"))
 
 
 @pytest.fixture(scope="session")

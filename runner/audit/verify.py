@@ -194,9 +194,10 @@ def _check_files(source: Source, walk: _Walk, result: VerifyResult, where: str) 
         elif sha256_bytes(data) != digest:
             result.problems.append(f"{where}{rel}: does not match its hash in {label} (altered)")
     covered = set(walk.expected)
-    stray = [rel for rel in source.files("checks/") if rel not in covered]
-    if stray:
-        result.notes.append(f"{len(stray)} check file(s) not covered by the ledger, e.g. {where}{stray[0]}")
+    for prefix, what in (("checks/", "check"), ("assets/", "asset evidence")):
+        stray = [rel for rel in source.files(prefix) if rel not in covered]
+        if stray:
+            result.notes.append(f"{len(stray)} {what} file(s) not covered by the ledger, e.g. {where}{stray[0]}")
 
 
 def _comparable(value: Any) -> Any:

@@ -278,7 +278,10 @@ class Lab:
         self._check_port_free(node.port)
         options = self._identity_options(node)
         if node.kind == "host":
-            self._create_host(name, [*options, "-p", f"127.0.0.1:{node.port}:22", "--tmpfs", "/tmp", image])
+            # Block devices handed to a host (a wipe target: loop devices as /dev/sdX), never --privileged.
+            devices = [arg for dev in node.spec.get("devices", []) for arg in ("--device", str(dev))]
+            self._create_host(name, [*options, *devices, "-p", f"127.0.0.1:{node.port}:22", "--tmpfs", "/tmp",
+                                     image])
             self._install_key(node)
             return
         # Devices and services run a program of this checkout's venv (same Debian python3 as the image).
