@@ -392,9 +392,8 @@ class Patch:
         result = dict(changed=bool(changes), changes=changes, history=self._history_since(offset),
                       downgrade_impossible=bool(left))
         if left:
-            self.module.fail_json(msg="cannot put back the recorded versions of {}: {}".format(", ".join(left),
-                                                                                           " | ".join(errors)),
-                                  **result)
+            message = "cannot put back the recorded versions of {}: {}".format(", ".join(left), " | ".join(errors))
+            self.module.fail_json(msg=message, **result)
         return result
 
 

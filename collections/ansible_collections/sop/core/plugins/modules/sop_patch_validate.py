@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: sop_patch_validate
 short_description: Functional checks of a host after an update or install (read-only)
 description:
-  - Runs each check of I(checks) once and reports every result; fails if any check fails. Read-only: it only
+  - Runs each check of I(checks) once and reports every result; fails if any check fails. Read-only; it only
     asks systemd, opens TCP connections, sends HTTP GETs and runs the given read-only commands.
   - Retries and the settle period are the caller's (C(until)/C(retries)/C(delay) from policies/patching.yml).
 options:
