@@ -19,6 +19,17 @@ STATUS_TEXT = {
     "running": "Still running (partial record)",
 }
 RESULT_TEXT = {"ok": "done", "failed": "FAILED", "unreachable": "UNREACHABLE", "skipped": "skipped"}
+# How strongly a task evidences its SOP steps (docs/tagging.md): a tag says "configures" (a prerequisite was set)
+# or "verifies" (a check proved the outcome); any other task evidencing a step performed the step's action.
+LEVELS = ("configured", "performed", "verified")
+OUTCOME_TEXT = {"verified": "verified", "performed": "performed",
+                "configured": "configured (a prerequisite was set; the step itself is not evidenced here)"}
+
+
+def evidence_level(tags: list[str] | tuple[str, ...]) -> str:
+    if "verifies" in tags:
+        return "verified"
+    return "configured" if "configures" in tags else "performed"
 
 
 def _policy() -> tuple[dict[str, SopStep], dict[str, str]]:
@@ -73,6 +84,7 @@ def _result_line(play: dict[str, Any], task: dict[str, Any], result: dict[str, A
         "gate": task.get("gate"),
         "sop_steps": task.get("sop_steps") or [],
         "iso_controls": task.get("iso_controls") or [],
+        "level": evidence_level(task.get("tags") or []),
     }
 
 
@@ -122,15 +134,19 @@ def _sop_sections(record: dict[str, Any], lines: list[dict[str, Any]]) -> list[d
             for ln in section["lines"]
             if not (ln["status"] == "failed" and "ignored" in ln["status_text"])
         }
-        section["outcome"] = (
-            "not done: failures"
-            if statuses & {"failed", "unreachable"}
-            else "done"
-            if "ok" in statuses
-            else "skipped"
-        )
+        section["outcome"] = _outcome(section["lines"], statuses)
         section["hosts"] = sorted({ln["host"] for ln in section["lines"]})
     return sorted(sections.values(), key=lambda s: (s["sop"] or "", s["id"]))
+
+
+def _outcome(lines: list[dict[str, Any]], statuses: set[str]) -> str:
+    """not done: failures | verified | performed | configured | skipped: the strongest evidence that succeeded."""
+    if statuses & {"failed", "unreachable"}:
+        return "not done: failures"
+    done = [ln["level"] for ln in lines if ln["status"] == "ok"]
+    if not done:
+        return "skipped"
+    return OUTCOME_TEXT[max(done, key=LEVELS.index)]
 
 
 def run_model(record: dict[str, Any]) -> dict[str, Any]:
