@@ -150,6 +150,17 @@ def test_refused_when_device_is_mounted(rig, assets):
     assert _sha(rig["loop_b"]) == assets["b"]
 
 
+def test_check_mode_passes_every_gate_and_writes_nothing(rig, assets):
+    """--check with every approval and identity check in place: the run succeeds, the device and the register
+    are as they were."""
+    result = _wipe(rig, "--check", wipe_asset="LT-W01", wipe_device="/dev/sdb", wipe_confirm_serial="LABWIPE-A01")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _sha(rig["loop_a"]) == assets["a"]
+    with _register(rig) as register:
+        asset = register.find("LT-W01")
+        assert asset is not None and asset.status == "returned"
+
+
 def test_wipe_clears_everything_and_certifies(rig, assets):
     result = _wipe(rig, wipe_asset="LT-W01", wipe_device="/dev/sdb", wipe_confirm_serial="LABWIPE-A01",
                    wipe_operator="Andi (IT officer)")
