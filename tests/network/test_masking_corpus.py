@@ -4,10 +4,14 @@ Each statement carries made-up secrets in a real statement shape: none may survi
 lines must appear exactly, and masking twice changes nothing. Each family's non-secret `keep` configuration must
 come out unchanged and raise no leak-scan alarm. Every rule of masking_rules.yml is exercised by its family's
 corpus, and the shapes issue 14 found stored in clear are all in it.
+
+No key material is committed: a statement writes ``{pem_body:rsa|ec|encrypted}`` where a private key's base64
+lines go (in its config and in its secrets), and each run puts the lines of a key it generates there.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,8 +28,37 @@ ISSUE_14 = {"hsrp", "vrrp", "bgp-neighbor", "ppp", "snmp-host", "snmpv3-priv", "
 
 
 @cache
+def pem_body(kind: str) -> list[str]:
+    """The base64 lines of a private key made for this run (no key material is committed): rsa and ec in
+    their traditional PEM forms, encrypted as PKCS#8 ENCRYPTED PRIVATE KEY."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    key = rsa.generate_private_key(65537, 2048) if kind == "rsa" else ec.generate_private_key(ec.SECP256R1())
+    form = serialization.PrivateFormat.PKCS8 if kind == "encrypted" else serialization.PrivateFormat.TraditionalOpenSSL
+    cipher = (serialization.BestAvailableEncryption(b"corpus-test") if kind == "encrypted"
+              else serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, form, cipher).decode().strip().split("\n")
+    return pem[1:-1]
+
+
+PEM_BODY = re.compile(r"\{pem_body:(rsa|ec|encrypted)\}")
+
+
+def _with_keys(entry: dict[str, Any]) -> dict[str, Any]:
+    """``{pem_body:KIND}`` in a statement becomes a generated key's lines, and each of them a secret."""
+    config = PEM_BODY.sub(lambda m: "\n".join(pem_body(m.group(1))), entry["config"])
+    secrets: list[str] = []
+    for secret in entry["secrets"]:
+        placeholder = PEM_BODY.fullmatch(secret)
+        secrets += pem_body(placeholder.group(1)) if placeholder else [secret]
+    return {**entry, "config": config, "secrets": secrets}
+
+
+@cache
 def corpus(name: str) -> dict[str, Any]:
-    return yaml.safe_load((CORPUS / f"{name}.yml").read_text())
+    data = yaml.safe_load((CORPUS / f"{name}.yml").read_text())
+    return {**data, "statements": [_with_keys(entry) for entry in data["statements"]]}
 
 
 def mask(name: str, text: str) -> str:
