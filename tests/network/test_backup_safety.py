@@ -42,15 +42,9 @@ def device(name: str, device_type: str = "cisco_ios", mask_family: str | None = 
 
 
 @pytest.fixture
-def configs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """What each (fake) device answers; every device answers, so only masking and scanning can fail it."""
-    current: dict[str, str] = {}
-
-    def fake_fetch_all(devices: list[Device], **_: object) -> list[Fetch]:
-        return [Fetch(d.name, True, {"running": current[d.name], "startup": current[d.name]}) for d in devices]
-
-    monkeypatch.setattr(backup_mod, "fetch_all", fake_fetch_all)
-    return current
+def configs(answers: dict[str, str]) -> dict[str, str]:
+    """Every device answers (set per test), so only masking and scanning can fail it."""
+    return answers
 
 
 def git(store: Path, *args: str) -> str:

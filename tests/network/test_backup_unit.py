@@ -11,7 +11,7 @@ import pytest
 
 from runner.errors import ConfigError
 from runner.network import backup as backup_mod
-from runner.network.collect import Fetch, classify, clean
+from runner.network.collect import classify, clean
 from runner.network.devices import Device, device_from_vars, load_devices
 
 DEVICES = [Device("sw1", "127.0.0.1", 1, "cisco_ios", "u", "Pw-Secret-1", "En-Secret-1"),
@@ -19,24 +19,10 @@ DEVICES = [Device("sw1", "127.0.0.1", 1, "cisco_ios", "u", "Pw-Secret-1", "En-Se
 
 
 @pytest.fixture
-def configs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str | Exception]:
-    current: dict[str, str | Exception] = {
-        "sw1": "hostname sw1\nenable secret 5 $1$x$y\nusername u password 0 Pw-Secret-1\n",
-        "sw2": "hostname sw2\nsnmp-server community Comm1 ro\n",
-    }
-
-    def fake_fetch_all(devices: list[Device], **_: object) -> list[Fetch]:
-        out = []
-        for device in devices:
-            value = current[device.name]
-            if isinstance(value, Exception):
-                out.append(Fetch(device.name, False, error_kind=classify(value), error=str(value)))
-            else:
-                out.append(Fetch(device.name, True, {"running": value, "startup": value}))
-        return out
-
-    monkeypatch.setattr(backup_mod, "fetch_all", fake_fetch_all)
-    return current
+def configs(answers: dict[str, str | Exception]) -> dict[str, str | Exception]:
+    answers.update(sw1="hostname sw1\nenable secret 5 $1$x$y\nusername u password 0 Pw-Secret-1\n",
+                   sw2="hostname sw2\nsnmp-server community Comm1 ro\n")
+    return answers
 
 
 def git(store: Path, *args: str) -> str:

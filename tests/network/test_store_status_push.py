@@ -12,7 +12,6 @@ import pytest
 from runner.audit.gitstore import commit_problems
 from runner.network import backup as backup_mod
 from runner.network import status
-from runner.network.collect import Fetch
 from runner.network.devices import Device
 
 DEVICES = [Device("sw1", "127.0.0.1", 1, "cisco_ios", "u", "Pw-Secret-1"),
@@ -20,20 +19,10 @@ DEVICES = [Device("sw1", "127.0.0.1", 1, "cisco_ios", "u", "Pw-Secret-1"),
 
 
 @pytest.fixture
-def configs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str | None]:
-    """Each device's configuration for the next run; None = the device does not answer."""
-    current: dict[str, str | None] = {
-        "sw1": "hostname sw1\nusername u password 0 Pw-Secret-1\n",
-        "sw2": "hostname sw2\nsnmp-server community Comm1 ro\n",
-    }
-
-    def fake_fetch_all(devices: list[Device], **_: object) -> list[Fetch]:
-        return [Fetch(d.name, True, {"running": current[d.name] or "", "startup": current[d.name] or ""})
-                if current[d.name] is not None else
-                Fetch(d.name, False, error_kind="timeout", error="no answer in 20 s") for d in devices]
-
-    monkeypatch.setattr(backup_mod, "fetch_all", fake_fetch_all)
-    return current
+def configs(answers: dict[str, str | Exception]) -> dict[str, str | Exception]:
+    answers.update(sw1="hostname sw1\nusername u password 0 Pw-Secret-1\n",
+                   sw2="hostname sw2\nsnmp-server community Comm1 ro\n")
+    return answers
 
 
 def git(path: Path, *args: str) -> str:
@@ -43,7 +32,7 @@ def git(path: Path, *args: str) -> str:
 def test_status_tracks_last_success_failure_and_failing_since(tmp_path: Path, configs: dict) -> None:
     store = tmp_path / "store"
     backup_mod.run_backup(DEVICES, store, run_id="R1")
-    configs["sw2"] = None
+    configs["sw2"] = TimeoutError("no answer in 20 s")
     backup_mod.run_backup(DEVICES, store, run_id="R2")
     third = backup_mod.run_backup(DEVICES, store, run_id="R3")
     entry = status.load(store)["sw2"]
@@ -66,7 +55,7 @@ def test_status_tracks_last_success_failure_and_failing_since(tmp_path: Path, co
 
 def test_failing_since_is_the_first_failure_of_the_streak(tmp_path: Path, configs: dict) -> None:
     store = tmp_path / "store"
-    configs["sw2"] = None
+    configs["sw2"] = TimeoutError("no answer in 20 s")
     backup_mod.run_backup(DEVICES, store, run_id="R1")
     first = status.load(store)["sw2"]["failing_since"]
     data = json.loads((store / "status.json").read_text())
@@ -81,7 +70,7 @@ def test_index_lists_devices_links_diffs_and_holds_no_secret(tmp_path: Path, con
     store = tmp_path / "store"
     backup_mod.run_backup(DEVICES, store, run_id="R1")
     configs["sw1"] += "logging host 169.254.9.9\n"
-    configs["sw2"] = None
+    configs["sw2"] = TimeoutError("no answer in 20 s")
     result = backup_mod.run_backup(DEVICES, store, run_id="R2")
     html = (store / "index" / "index.html").read_text()
     assert "sw1" in html and "sw2" in html and 'href="changes/sw1.html"' in html
