@@ -137,10 +137,11 @@ def cli_check(inventory: str | Path | None, limit: str | None, audit_dir: Path |
     results = check_drift(devices, golden)
     with_backup_status(results, store or DEFAULT_STORE)
     print(render(results))
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
     root = settings.audit_dir(audit_dir)
-    unique = datetime.now(UTC).strftime("%f")  # two checks in one second keep both reports
-    target = root / "checks" / f"network-drift-{stamp}-{unique}" / "drift.json"
+    # microseconds in the folder: two checks in one second keep both reports
+    target = root / "checks" / f"network-drift-{stamp}-{now:%f}" / "drift.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps({"created": stamp, "devices": [asdict(r) for r in results]}, indent=2))
     AuditStore.configured(root).attach("-", {"json": target})  # sealed like the baseline check's reports
