@@ -8,7 +8,7 @@ from typing import Any
 
 from runner.errors import PolicyError, RefusedError
 from runner.paths import POLICIES
-from runner.policy.load import read_yaml, validate
+from runner.policy.load import read_validated
 
 DEFAULT_PATH = POLICIES / "assets.yml"
 SCHEMA = Path(__file__).resolve().parent.parent / "policy" / "schema" / "assets.schema.json"
@@ -17,8 +17,7 @@ CLEAR_TECHNIQUES = frozenset({"overwrite"})  # what this project's tool performs
 
 def load_assets_policy(path: str | Path | None = None) -> dict[str, Any]:
     source = Path(path or DEFAULT_PATH)
-    data = read_yaml(source)
-    validate(data, json.loads(SCHEMA.read_text()), str(source), "asset policy")
+    data = read_validated(source, json.loads(SCHEMA.read_text()), "asset policy")
     return data["assets"]
 
 

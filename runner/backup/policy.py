@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.paths import POLICIES
-from runner.policy.load import read_yaml, validate
+from runner.policy.load import read_validated, validate
 
 DEFAULT_PATH = POLICIES / "backup.yml"
 
@@ -76,4 +76,4 @@ def validate_backup_policy(data: Any, source: str) -> dict[str, Any]:
 
 
 def load_backup_policy(path: str | Path = DEFAULT_PATH) -> dict[str, Any]:
-    return validate_backup_policy(read_yaml(Path(path)), str(path))
+    return read_validated(path, SCHEMA, "backup policy")["backup_policy"]

@@ -111,8 +111,7 @@ def validate(data: Any, schema: dict[str, Any], source: str) -> None:
 
 
 def load_golden(path: Path | str = GOLDEN_PATH) -> dict[str, Any]:
-    data = load.read_yaml(Path(path))
-    validate(data, GOLDEN_SCHEMA, str(path))
+    data = load.read_validated(path, GOLDEN_SCHEMA, "network policy")
     golden = data["golden_config"]
     known = {f["id"] for f in golden["fragments"]}
     unknown = [f"roles.{role}: unknown fragment {fid!r}" for role, ids in golden["roles"].items()
@@ -123,8 +122,7 @@ def load_golden(path: Path | str = GOLDEN_PATH) -> dict[str, Any]:
 
 
 def load_check_policy(path: Path | str = PROBES_PATH) -> dict[str, Any]:
-    data = load.read_yaml(Path(path))
-    validate(data, PROBES_SCHEMA, str(path))
+    data = load.read_validated(path, PROBES_SCHEMA, "network policy")
     return data["network_check"]
 
 

@@ -119,7 +119,7 @@ def validate_patching_policy(data: Any, source: str,
 
 
 def load_patching_policy(path: str | Path = DEFAULT_PATH) -> dict[str, Any]:
-    data, lines = read_yaml_lines(Path(path))
+    data, lines = read_yaml_lines(Path(path))  # the lines also name the problems of the logical pass
     return validate_patching_policy(data, str(path), lines)
 
 

@@ -50,6 +50,13 @@ def read_yaml_lines(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
     return data, lines
 
 
+def read_validated(path: Path | str, schema: dict[str, Any], what: str) -> Any:
+    """A policy file read and checked against ``schema``: every problem named with its path and line."""
+    data, lines = read_yaml_lines(Path(path))
+    validate(data, schema, str(path), what, lines)
+    return data
+
+
 def _line_of(lines: dict[tuple[str, ...], int], where: tuple[str, ...]) -> int | None:
     """The line of ``where``, else of its nearest ancestor present in the file (a missing key's parent)."""
     for end in range(len(where), -1, -1):

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from runner.errors import ConfigError, PolicyError
 from runner.paths import POLICIES
-from runner.policy.load import read_yaml, validate
+from runner.policy.load import read_validated
 from runner.sla.calendar import Interval
 
 DEFAULT_MAPPINGS = POLICIES / "ticket_exports.yml"
@@ -69,8 +69,7 @@ class ExportMapping:
 
 def load_mappings(path: Path | None = None) -> dict[str, ExportMapping]:
     path = Path(path or DEFAULT_MAPPINGS)
-    data = read_yaml(path)
-    validate(data, json.loads(SCHEMA.read_text()), str(path), "ticket export mappings")
+    data = read_validated(path, json.loads(SCHEMA.read_text()), "ticket export mappings")
     out = {}
     for name, spec in data.items():
         try:

@@ -14,7 +14,7 @@ import holidays
 
 from runner.errors import PolicyError
 from runner.paths import POLICIES
-from runner.policy.load import read_yaml, validate
+from runner.policy.load import read_validated
 from runner.sla.calendar import DAYS, BusinessCalendar
 
 DEFAULT_POLICY = POLICIES / "sla.yml"
@@ -98,8 +98,7 @@ def _schemes(data: dict[str, Any]) -> dict[str, Scheme]:
 
 def load(path: Path | None = None) -> SlaPolicy:
     path = Path(path or DEFAULT_POLICY)
-    data = read_yaml(path)
-    validate(data, json.loads(SCHEMA.read_text()), str(path), "SLA policy")
+    data = read_validated(path, json.loads(SCHEMA.read_text()), "SLA policy")
     schemes = _schemes(data["schemes"])
     if data["default_scheme"] not in schemes:
         raise PolicyError(f"{path}: default_scheme {data['default_scheme']!r} is not one of the schemes "

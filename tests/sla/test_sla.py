@@ -177,6 +177,15 @@ def test_malformed_policy_is_one_line_naming_the_file(tmp_path: Path, edit, mess
     assert "\n" not in str(caught.value)
 
 
+def test_policy_schema_error_names_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "sla.yml"
+    text = sla_policy.DEFAULT_POLICY.read_text().replace("respond: 15m", "respond: 15 minutes", 1)
+    bad.write_text(text)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "15 minutes" in row)
+    with pytest.raises(PolicyError, match=rf"at 'schemes.gen001.priorities.P1.respond' \(line {line}\)"):
+        sla_policy.load(bad)
+
+
 def test_policy_yaml_error_names_the_line(tmp_path: Path) -> None:
     bad = tmp_path / "sla.yml"
     bad.write_text(textwrap.dedent("""\
