@@ -331,6 +331,8 @@ class AuditCallback(CallbackBase):
             self._store.finish(self._store.run(str(self._run_id)), record)
             if self._store.flush_error:
                 self._warn(f"audit store: {self._store.flush_error} (kept locally; `sop audit sync` retries)")
+            if self._store.document_error:
+                self._warn(f"{self._store.document_error} (`sop audit change` rebuilds it)")
         except Exception as exc:
             self._warn(f"cannot finish the audit record of run {self._run_id}: {exc}")
 

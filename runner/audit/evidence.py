@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from runner.audit import ledger
-from runner.audit.events import sha256_file
+from runner.audit.events import sha256_bytes
 from runner.audit.store import AuditStore
 
 
-def _sealed_hashes(store: AuditStore) -> dict[str, str]:
-    """run id -> record sha256, for ledger entries whose signature verifies."""
+def _sealed_entries(store: AuditStore) -> dict[str, tuple[str, int]]:
+    """run id -> (record sha256, ledger seq), for closing ledger entries whose signature verifies."""
     paths = store.ledger_paths
     if not paths.ledger.exists() or not paths.public_key.exists():
         return {}
     public = ledger.load_public_key(paths)
-    sealed: dict[str, str] = {}
+    sealed: dict[str, tuple[str, int]] = {}
     for line in paths.ledger.read_text().splitlines():
         try:
             entry: dict[str, Any] = json.loads(line)
@@ -26,8 +27,24 @@ def _sealed_hashes(store: AuditStore) -> dict[str, str]:
             continue
         record_hash = (entry.get("hashes") or {}).get("record")
         if entry.get("kind") in {"end", "seal"} and record_hash and ledger.signature_ok(entry, public):
-            sealed[entry["run_id"]] = record_hash
+            sealed[entry["run_id"]] = (record_hash, int(entry.get("seq") or 0))
     return sealed
+
+
+def sealed_records(store: AuditStore, *, newest_first: bool = False
+                   ) -> Iterator[tuple[str, dict[str, Any], int | None]]:
+    """Every closed run's id and record (oldest first) with the seq of the signed ledger entry it still matches
+    (None: not sealed, or the file no longer matches its entry)."""
+    sealed = _sealed_entries(store)
+    run_ids = store.run_ids()
+    for run_id in reversed(run_ids) if newest_first else run_ids:
+        try:
+            data = store.run(run_id).record.read_bytes()
+            record = json.loads(data)
+        except (OSError, ValueError):
+            continue
+        digest, seq = sealed.get(run_id, (None, None))
+        yield run_id, record, seq if digest == sha256_bytes(data) else None
 
 
 def _age_hours(record: dict[str, Any], now: dt.datetime) -> float | None:
@@ -44,15 +61,9 @@ def find_sealed_run(audit_dir: Path, *, playbook: str, change_ref: str, hosts: f
     reached at least one of ``hosts`` and only those, whose record file still matches its signed ledger entry
     (and, with ``max_age_hours``, that ended at most that long ago: a staging success stays valid that long)."""
     now = now or dt.datetime.now(dt.UTC)
-    store = AuditStore(audit_dir)
-    sealed = _sealed_hashes(store)
-    for run_id in reversed(store.run_ids()):
-        run = store.run(run_id)
-        if run_id not in sealed or not run.record.exists() or sha256_file(run.record) != sealed[run_id]:
-            continue
-        record = json.loads(run.record.read_text())
+    for run_id, record, seq in sealed_records(AuditStore(audit_dir), newest_first=True):
         ran_on = set(record.get("hosts") or {})
-        if (Path((record.get("playbook") or {}).get("path", "")).name == playbook
+        if (seq is not None and Path((record.get("playbook") or {}).get("path", "")).name == playbook
                 and record.get("change_ref") == change_ref and record.get("status") == "success"
                 and not record.get("check") and ran_on and ran_on <= hosts):
             age = _age_hours(record, now)

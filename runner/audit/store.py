@@ -70,6 +70,7 @@ class AuditStore:
         self.ledger_paths = ledger.LedgerPaths(self.root)
         self.remote = remote
         self.flush_error: str | None = None
+        self.document_error: str | None = None
 
     @classmethod
     def configured(cls, root: Path, store_url: str | None = None) -> AuditStore:
@@ -149,9 +150,20 @@ class AuditStore:
         hashes = run_hashes(run)
         rel = tuple(f"runs/{run.run_id}/{hash_file_name(name)}" for name in hashes)
         entry = self.append(kind, run.run_id, hashes, status=record.get("status"), files=rel)
+        self._documents(record)
         if self.remote is None:
             self._anchor()
         return entry
+
+    def _documents(self, record: dict[str, Any]) -> None:
+        """Documents built from several runs (a change's record), rewritten after each; a failure is reported
+        (``document_error``) and never costs the run its record."""
+        from runner.change.record import update_after
+
+        try:
+            update_after(self, record)
+        except Exception as exc:  # any failure of a derived document must not lose the run
+            self.document_error = f"change record of {record.get('change_ref')} not written: {exc}"
 
     def _anchor(self) -> None:
         """Publish the local ledger's head to $SOP_AUDIT_ANCHOR (a failure only delays the anchor)."""

@@ -1,4 +1,4 @@
-"""`sop audit list|show|verify`: inspect and verify the audit ledger and run records."""
+"""`sop audit list|show|change|verify`: inspect and verify the audit ledger and run records."""
 
 from __future__ import annotations
 
@@ -150,6 +150,26 @@ def show(run: str, as_json: bool, audit_dir: str | None) -> None:
         click.echo(json.dumps(record, indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(run_model(record), template="run", fmt="md"))
+
+
+@command.command("change")
+@click.argument("change_ref")
+@AUDIT_DIR_OPTION
+def change_cmd(change_ref: str, audit_dir: str | None) -> None:
+    """Rebuild and seal the change record of CHANGE_REF from its sealed runs (written after each run too)."""
+    from runner.change.record import write
+
+    store = store_for(audit_dir)
+    if not any(record.get("change_ref") == change_ref for record in store.records()):
+        raise ConfigError(f"{store.root}: no run of change {change_ref!r}", hint="see `sop audit list --change-ref`")
+    paths = write(store, change_ref)
+    document = json.loads(paths["json"].read_text())
+    click.echo(f"change {change_ref}: {len(document['runs'])} sealed run(s); {document['outcome']}")
+    if document["excluded_runs"]:
+        click.secho(f"  left out (record does not match the ledger): {', '.join(document['excluded_runs'])}",
+                    fg="red")
+    for fmt, path in paths.items():
+        click.echo(f"change record ({fmt}): {path}")
 
 
 @command.command("verify")

@@ -3,6 +3,7 @@ ClamAV, real restic backups. Every refusal is proven to change nothing (package 
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -27,6 +28,10 @@ def _sop(lab: Lab, audit: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([SOP, "run", "playbooks/patch.yml", "-i", str(lab.inventory_path), "--audit-dir",
                            str(audit), "-q", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=1500,
                           check=False)
+
+
+def _change_record(audit: Path, change_ref: str) -> dict:
+    return json.loads((audit / "changes" / change_ref / "change-record.json").read_text())
 
 
 def _version(lab: Lab, host: str, package: str = "sop-demo-app") -> str:
@@ -130,6 +135,22 @@ def test_staging_then_production_and_nothing_pending_the_second_time(at_1_0: Lab
     assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout
     assert {h: _state(lab, h) for h in SERVERS} == before
 
+    record = _change_record(tmp_path, "CR-N1")  # upd6: the change record shows all six stages
+    assert [r["scope"] for r in record["runs"]] == ["staging", "production", "production"]
+    assert {s["id"]: s["outcome"] for s in record["stages"]} == {
+        "upd1": "done", "upd2": "done", "upd3": "done", "upd4": "done", "upd5": "done",
+        "upd6": "done (this record)"}
+    assert all(s["seconds"] > 0 for s in record["stages"][:5])
+    changed = {(c["host"], c["name"], c["before"], c["after"]) for c in record["package_changes"]}
+    assert changed == {(h, "sop-demo-app", "1.0", "1.1") for h in SERVERS}
+    assert {b["host"] for b in record["backups"] if b["status"] == "ok"} == set(SERVERS)
+    assert all(s["scan"]["files"] and not s["scan"]["flagged"] for s in record["scans"] if s["status"] == "ok")
+    promotion = next(g for g in record["gate"] if g["protected_targets"])
+    assert promotion["allowed"] and promotion["staging_run"] == record["runs"][0]["run_id"]
+    assert sorted(map(sorted, record["runs"][1]["batches"])) == [["prod-app1"], ["prod-db1"]]  # serial [1, ...]
+    assert record["evaluation"]["problems"] == [] and record["evaluation"]["rolled_back"] == []
+    assert record["outcome"].startswith("Live in production on prod-app1, prod-db1.")
+
 
 def test_failing_staging_validation_leaves_production_untouched(at_1_0: Lab, tmp_path: Path) -> None:
     lab = at_1_0
@@ -160,3 +181,7 @@ def test_failing_production_host_rolled_back_and_rollout_stopped(at_1_0: Lab, tm
     assert lab.exec("prod-app1", "dpkg-query", "-W", "-f", "${Package}=${Version}\n") == versions_before
     assert lab.exec("prod-app1", "systemctl", "is-active", "sop-demo-app", check=False).strip() == "active"
     assert _state(lab, "prod-db1") == db_before, "a further batch ran after the rollback"
+    record = _change_record(tmp_path, "CR-P1")
+    assert record["evaluation"]["rolled_back"] == ["prod-app1"]
+    assert any(f.startswith("prod-app1: rolled back") for f in record["evaluation"]["follow_ups"])
+    assert [c["after"] for r in record["rollbacks"] for c in r["changes"] or []] == ["1.0"]

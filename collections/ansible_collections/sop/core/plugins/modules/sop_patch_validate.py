@@ -49,6 +49,10 @@ passed:
   description: Whether every check passed.
   returned: always
   type: bool
+sop_evidence:
+  description: C(kind=patch_validate), C(passed) and C(results), as stored in the audit record.
+  returned: always
+  type: dict
 """
 
 import re
@@ -111,6 +115,7 @@ def main() -> None:
     passed = all(r["ok"] for r in results)
     failed = [r for r in results if not r["ok"]]
     module.exit_json(changed=False, results=results, passed=passed, failed=not passed,
+                     sop_evidence=dict(kind="patch_validate", passed=passed, results=results),
                      msg=f"all {len(results)} checks passed" if passed
                      else "failed: " + "; ".join("{} ({})".format(r["check"], r["detail"]) for r in failed))
 
