@@ -21,3 +21,10 @@ def assets_db(cli_value: str | Path | None = None) -> Path:
     if value:
         return Path(value).expanduser().resolve()
     return audit_dir().parent / "assets" / "register.sqlite"
+
+
+def language(cli_value: str | None = None) -> str:
+    """The language of reports, forms and certificates: --lang, else $SOP_LANG, else English."""
+    from runner.report.i18n import check_language
+
+    return check_language(cli_value or os.environ.get("SOP_LANG") or "en")

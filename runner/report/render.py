@@ -11,14 +11,16 @@ from typing import Any
 import jinja2
 
 from runner.files import write_private
+from runner.report.i18n import translations
 from runner.report.model import run_model
+from runner.settings import language
 
 TEMPLATES = Path(__file__).with_name("templates")
 FORMATS = ("html", "md", "json")
 
 
 @cache
-def _environment(extra_dirs: tuple[str, ...], autoescape: bool) -> jinja2.Environment:
+def _environment(extra_dirs: tuple[str, ...], autoescape: bool, lang: str = "en") -> jinja2.Environment:
     loader = jinja2.FileSystemLoader([*extra_dirs, str(TEMPLATES)])
     env = jinja2.Environment(
         loader=loader,
@@ -27,7 +29,10 @@ def _environment(extra_dirs: tuple[str, ...], autoescape: bool) -> jinja2.Enviro
         lstrip_blocks=True,
         undefined=jinja2.ChainableUndefined,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["lang"] = lang
     env.filters["tojson_pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
     env.filters["json_inline"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["mdcell"] = lambda v: str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
@@ -69,17 +74,20 @@ def render(
     basename: str = "report",
     formats: Sequence[str] = FORMATS,
     template_dirs: Iterable[Path] = (),
+    lang: str | None = None,
 ) -> dict[str, Path]:
-    """Write ``<basename>.<fmt>`` for each format; return {format: path}."""
+    """Write ``<basename>.<fmt>`` for each format, in ``lang`` (default: settings.language()); return
+    {format: path}."""
     out_dir.mkdir(parents=True, exist_ok=True)
     dirs = tuple(str(d) for d in template_dirs)
+    lang = language(lang)
     paths: dict[str, Path] = {}
     for fmt in formats:
         path = out_dir / f"{basename}.{fmt}"
         if fmt == "json":
             text = json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
         else:
-            env = _environment(dirs, autoescape=fmt == "html")
+            env = _environment(dirs, autoescape=fmt == "html", lang=lang)
             text = env.get_template(f"{template}.{fmt}.j2").render(doc=document)
         write_private(path, text)
         paths[fmt] = path
@@ -92,8 +100,9 @@ def render_run(record: dict[str, Any], out_dir: Path, formats: Sequence[str] = F
 
 
 def render_text(
-    document: dict[str, Any], *, template: str = "run", fmt: str = "md", template_dirs: Iterable[Path] = ()
+    document: dict[str, Any], *, template: str = "run", fmt: str = "md", template_dirs: Iterable[Path] = (),
+    lang: str | None = None,
 ) -> str:
     """One rendering as a string (e.g. Markdown for the terminal)."""
-    env = _environment(tuple(str(d) for d in template_dirs), autoescape=fmt == "html")
+    env = _environment(tuple(str(d) for d in template_dirs), autoescape=fmt == "html", lang=language(lang))
     return env.get_template(f"{template}.{fmt}.j2").render(doc=document)
