@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidSignature
 
 from runner.assets.evidence import evidence_dir, seal
 from runner.audit import keys, ledger
+from runner.audit.evidence import attached_digests
 from runner.files import write_private
 from runner.report.render import render
 
@@ -112,21 +113,11 @@ def latest(tag: str, root: Path | None = None) -> Path | None:
 
 def sealed_digest(root: Path, path: Path) -> str | None:
     """The newest sha256 the ledger holds for ``path`` (an ``attach`` entry), or None when never sealed."""
-    ledger_file = Path(root) / "ledger.jsonl"
     try:
         rel = str(Path(path).resolve().relative_to(Path(root).resolve()))
-        lines = ledger_file.read_bytes().splitlines()
-    except (OSError, ValueError):
+    except ValueError:
         return None
-    digest = None
-    for raw in lines:
-        try:
-            entry = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and entry.get("kind") == "attach" and rel in (entry.get("hashes") or {}):
-            digest = str(entry["hashes"][rel])
-    return digest
+    return attached_digests(root).get(rel)
 
 
 def check(path: Path, root: Path, trusted_keys: tuple[str, ...] = ()) -> Verdict:

@@ -116,6 +116,11 @@ class Register:
         rows = self.conn.execute("SELECT * FROM history WHERE asset_tag = ? ORDER BY id", (tag,))
         return [{**dict(r), "changes": json.loads(r["changes"])} for r in rows]
 
+    def history_between(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Every asset's history rows with ``start <= ts < end`` (ISO 8601 UTC, as written by ``apply``)."""
+        rows = self.conn.execute("SELECT * FROM history WHERE ts >= ? AND ts < ? ORDER BY ts, id", (start, end))
+        return [{**dict(r), "changes": json.loads(r["changes"])} for r in rows]
+
     # --- the one way to change it -------------------------------------------------------------------------
     def apply(self, tag: str, action: str, changes: dict[str, Any] | None = None, *, actor: str = "",
               run_id: str = "", check: bool = False, require_status: Iterable[str] = ()) -> Change:

@@ -31,6 +31,24 @@ def _sealed_entries(store: AuditStore) -> dict[str, tuple[str, int]]:
     return sealed
 
 
+def attached_digests(root: Path) -> dict[str, str]:
+    """Relative path -> the newest sha256 an ``attach`` entry holds for it (files sealed after their run)."""
+    ledger_file = Path(root) / "ledger.jsonl"
+    digests: dict[str, str] = {}
+    try:
+        lines = ledger_file.read_bytes().splitlines()
+    except OSError:
+        return digests
+    for raw in lines:
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("kind") == "attach":
+            digests.update({str(k): str(v) for k, v in (entry.get("hashes") or {}).items()})
+    return digests
+
+
 def sealed_records(store: AuditStore, *, newest_first: bool = False
                    ) -> Iterator[tuple[str, dict[str, Any], int | None]]:
     """Every closed run's id and record (oldest first) with the seq of the signed ledger entry it still matches

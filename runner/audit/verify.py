@@ -194,7 +194,8 @@ def _check_files(source: Source, walk: _Walk, result: VerifyResult, where: str) 
         elif sha256_bytes(data) != digest:
             result.problems.append(f"{where}{rel}: does not match its hash in {label} (altered)")
     covered = set(walk.expected)
-    for prefix, what in (("checks/", "check"), ("assets/", "asset evidence"), ("changes/", "change record")):
+    for prefix, what in (("checks/", "check"), ("assets/", "asset evidence"), ("changes/", "change record"),
+                         ("reports/", "report")):
         stray = [rel for rel in source.files(prefix) if rel not in covered]
         if stray:
             result.notes.append(f"{len(stray)} {what} file(s) not covered by the ledger, e.g. {where}{stray[0]}")

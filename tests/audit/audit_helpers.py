@@ -26,8 +26,12 @@ def fake_run(
     started: str | None = None,
     controller_host: str | None = None,
     evidence: dict[str, Any] | None = None,
+    playbook: str = "/x/p.yml",
+    task: dict[str, Any] | None = None,
+    change_ref: str | None = "CR-1",
 ) -> str:
-    """A run written the way the callback writes one (events, start entry, record, end entry)."""
+    """A run written the way the callback writes one (events, start entry, record, end entry): one task (by
+    default a backup task tagged sop4.1) with ``evidence`` on every host."""
     run_id = new_run_id()
     run = store.run(run_id)
     log = EventLog(run.events)
@@ -38,14 +42,14 @@ def fake_run(
         "entry_point": "test",
         "operator": {"source": "interactive", "user": "tester"},
         "controller": {"host": controller_host or socket.gethostname(), "pid": 999_999_999},
-        "playbook": {"path": "/x/p.yml", "sha256": "0" * 64},
+        "playbook": {"path": playbook, "sha256": "0" * 64},
         "inventory": [],
         "limit": None,
         "check": False,
         "diff": False,
         "tags": [],
         "skip_tags": [],
-        "change_ref": "CR-1",
+        "change_ref": change_ref,
         "approvals": {"it_manager": "Budi"},
         "reason": "test",
         "extra_vars": {},
@@ -57,7 +61,7 @@ def fake_run(
         log.append(
             "task_start",
             {
-                "task": {
+                "task": task or {
                     "id": "t1",
                     "name": "Back up | sop4.1",
                     "action": "command",
