@@ -38,3 +38,11 @@ def lab() -> Iterator[Lab]:
 @pytest.fixture(scope="session")
 def lab_inventory(lab: Lab) -> Path:
     return lab.inventory_path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the lab is a lab test, marked or not: `-m "not lab"` must never start the lab."""
+    lab_fixtures = {"lab", "lab_inventory"}
+    for item in items:
+        if lab_fixtures & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.lab)
