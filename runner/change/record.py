@@ -16,9 +16,11 @@ from typing import Any
 from runner.audit.events import utcnow
 from runner.audit.evidence import sealed_records
 from runner.audit.store import AuditStore
+from runner.report.i18n import message, text
 from runner.report.model import run_model
 from runner.report.render import render
 
+# Titles, what they cover and the stage outcomes are msgids: the templates translate them (change.po).
 STAGES = (
     ("upd1", "Plan", "need, impact (pending updates, reboot, restarts), schedule, approval, announcement"),
     ("upd2", "Prepare", "pre-change backup, packages signed and scanned for malware, staging first"),
@@ -208,36 +210,39 @@ def _evaluation(records: list[dict[str, Any]], runs: list[dict[str, Any]],
                 for r in records for ln in _problems(r)]
     refusals = [{"run_id": r.get("run_id"), **g} for r in records for g in r.get("refusals") or []]
     rolled_back = sorted({row["host"] for row in sections["rollbacks"] if row["status"] == "ok"})
-    follow_ups = [f"{host}: rolled back; find and fix the cause before the change is tried again"
-                  for host in rolled_back]
+    follow_ups = [message("%(host)s: rolled back; find and fix the cause before the change is tried again",
+                          host=host) for host in rolled_back]
     applied = [run for run in runs if not run["check"]]
     if applied and not any(run["scope"] == "production" and run["status"] == "success" for run in applied):
-        follow_ups.append("production is not patched yet under this change (staging only, or production failed "
-                          "or was refused)")
+        follow_ups.append(message("production is not patched yet under this change (staging only, or production "
+                                  "failed or was refused)"))
     rebooted = {row["host"] for row in sections["reboots"] if row["status"].startswith("done")}
     for row in sections["applied"]:
         if row.get("reboot_required") and row["changes"] and row["host"] not in rebooted:
-            follow_ups.append(f"{row['host']}: a reboot is needed and was not done (reboot policy)")
+            follow_ups.append(message("%(host)s: a reboot is needed and was not done (reboot policy)",
+                                      host=row["host"]))
+    unique = list({text(m): m for m in follow_ups}.values())
     return {"problems": problems, "refusals": refusals, "rolled_back": rolled_back,
-            "follow_ups": list(dict.fromkeys(follow_ups))}
+            "follow_ups": [text(m) for m in unique], "follow_up_messages": unique}
 
 
-def _outcome(runs: list[dict[str, Any]], evaluation: dict[str, Any]) -> str:
-    """One line for the top of the record: how far the change got."""
+def _outcome(runs: list[dict[str, Any]], evaluation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sentences at the top of the record: how far the change got."""
     applied = [run for run in runs if not run["check"]]
     if not applied:
-        return "Dry runs only: nothing was changed." if runs else "No sealed run of this change."
+        return [message("Dry runs only: nothing was changed.") if runs else message("No sealed run of this change.")]
     done = sorted({h for run in applied if run["status"] == "success" for h in run["hosts"]})
     production = [run for run in applied if run["scope"] == "production" and run["status"] == "success"]
-    parts = [f"Live in production on {', '.join(sorted({h for r in production for h in r['hosts']}))}."
-             if production else "Not live in production."]
+    parts = [message("Live in production on %(hosts)s.", hosts=", ".join(sorted({h for r in production
+                                                                                 for h in r["hosts"]})))
+             if production else message("Not live in production.")]
     if done and not production:
-        parts.append(f"Applied on {', '.join(done)}.")
+        parts.append(message("Applied on %(hosts)s.", hosts=", ".join(done)))
     if evaluation["rolled_back"]:
-        parts.append(f"Rolled back on {', '.join(evaluation['rolled_back'])}.")
+        parts.append(message("Rolled back on %(hosts)s.", hosts=", ".join(evaluation["rolled_back"])))
     if evaluation["refusals"]:
-        parts.append(f"{len(evaluation['refusals'])} refusal(s) by a safety gate.")
-    return " ".join(parts)
+        parts.append(message("%(n)s refusal(s) by a safety gate.", n=len(evaluation["refusals"])))
+    return parts
 
 
 def build(change_ref: str, records: list[dict[str, Any]], ledger_seq: dict[str, int] | None = None,
@@ -250,9 +255,11 @@ def build(change_ref: str, records: list[dict[str, Any]], ledger_seq: dict[str, 
         for name, rows in _sections(record).items():
             sections.setdefault(name, []).extend(rows)
     evaluation = _evaluation(records, runs, sections)
+    outcome = _outcome(runs, evaluation)
     return {
         "report": "change", "title": f"Change record {change_ref}", "change_ref": change_ref,
-        "generated": utcnow(), "outcome": _outcome(runs, evaluation), "runs": runs,
+        "generated": utcnow(), "outcome": " ".join(text(m) for m in outcome), "outcome_messages": outcome,
+        "runs": runs,
         "excluded_runs": sorted(excluded), "stages": _stage_rows(records), **sections, "evaluation": evaluation,
     }
 

@@ -216,6 +216,7 @@ def patches(ev: MonthEvidence) -> dict[str, Any]:
     if not ev.changes and not state:
         return no_data("no patch or installation run this month (playbooks/patch.yml)")
     changes = [{"change_ref": c["change_ref"], "outcome": c["outcome"], "path": c["_path"],
+                "outcome_messages": c.get("outcome_messages") or [],
                 "runs": [r["run_id"] for r in c["runs"]],
                 "hosts_changed": sorted({p["host"] for p in c.get("package_changes") or []}),
                 "rolled_back": c["evaluation"]["rolled_back"], "follow_ups": c["evaluation"]["follow_ups"]}

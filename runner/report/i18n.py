@@ -49,3 +49,13 @@ def translations(lang: str) -> NullTranslations:
 def gettext(lang: str, message: str) -> str:
     """One message in ``lang`` (for text built in Python, e.g. a summary line)."""
     return translations(lang).gettext(message)
+
+
+def message(msgid: str, **args: object) -> dict[str, object]:
+    """A sentence a document carries language-neutral (``msgid`` with %(name)s fields and their values): the
+    JSON keeps it, templates translate it with ``_(m.msg, **m.args)``, ``text()`` gives the English."""
+    return {"msg": msgid, "args": args}
+
+
+def text(item: dict[str, object]) -> str:
+    return str(item["msg"]) % dict(item["args"])  # type: ignore[call-overload]

@@ -4,6 +4,7 @@ sealed itself and covered by `sop audit verify`. The lab test (tests/patch) prov
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -28,13 +29,13 @@ def key_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     return path
 
 
-def _sop(audit: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _sop(audit: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([SOP, *args, "--audit-dir", str(audit)], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=300, check=False)
+                          timeout=300, check=False, env={**os.environ, **env})
 
 
-def _run(audit: Path, playbook: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return _sop(audit, "run", str(playbook), "-i", "localhost,", "-q", *args)
+def _run(audit: Path, playbook: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return _sop(audit, "run", str(playbook), "-i", "localhost,", "-q", *args, **env)
 
 
 def _document(audit: Path, change_ref: str) -> dict:
@@ -120,3 +121,18 @@ def test_batches_and_stage_timing_from_the_record() -> None:
                                     "upd6": 0.0}
     assert applies_to(record) and not applies_to({**record, "change_ref": None})
     assert build("CR-X", [])["outcome"] == "No sealed run of this change."
+
+
+def test_in_indonesian_with_no_english_headings(tmp_path: Path) -> None:
+    audit = tmp_path / "audit"
+    assert _run(audit, PLAYBOOK, "--change-ref", "CR-T5", SOP_LANG="id").returncode == 0
+    html = (directory(audit, "CR-T5") / "change-record.html").read_text()
+    md = (directory(audit, "CR-T5") / "change-record.md").read_text()
+    for indonesian in ("Catatan perubahan", "Enam tahap", "Dokumentasi dan evaluasi", "Belum berjalan di produksi.",
+                       "perlu reboot dan belum dilakukan"):
+        assert indonesian in html and indonesian in md, indonesian
+    english = ("Runs of this change", "The six stages", "Document and evaluate", "Open follow-ups",
+               "Not live in production", "Package changes", "What went wrong")
+    assert not [t for t in english if t in html or t in md]
+    doc = _document(audit, "CR-T5")  # the JSON stays language-neutral
+    assert doc["outcome"].startswith("Not live in production.")
