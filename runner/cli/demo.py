@@ -21,6 +21,9 @@ from runner.paths import PLAYBOOKS
 from runner.settings import audit_dir as resolve_audit_dir
 
 DEMO_APPROVALS = {"it_manager": "Demo IT Manager", "data_owner": "Demo Data Owner"}
+PATCH_APPROVALS = {"it_manager": "Demo IT Manager", "stakeholder": "Demo Finance (UAT)"}
+# The demo runs at any hour: outside the maintenance windows it is a recorded emergency (upd1.3).
+PATCH_VARS = {"patch_packages": ["sop-demo-app=1.1"], "patch_emergency_reason": "sop demo, run at any hour"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,14 @@ STEPS = (
           "extra_vars": {"restore_paths": ["/etc/hostname"]}}),
     Step("Network device config backup (SOP 3.1)", "network_backup.yml"),
     Step("Morning network check with fault localisation, server monitoring (SOP 3.2-3.4)", "network_check.yml"),
+    Step("Antivirus on a production host, approved after staging (SOP 5.1, upd1.3, upd2.3)", "harden.yml",
+         {"limit": "prod-app1", "change_ref": "DEMO-2", "tags": ["AV-001"],
+          "approvals": {"it_manager": "Demo IT Manager"}}),
+    Step("Install an update on staging in six stages: plan, backup + scan, execute, validate (upd1-upd5)",
+         "patch.yml", {"limit": "stg-app1", "change_ref": "DEMO-3", "extra_vars": PATCH_VARS}),
+    Step("The same update on production, approved and accepted; change record written (upd4.3, upd6)",
+         "patch.yml", {"limit": "prod-app1", "change_ref": "DEMO-3", "extra_vars": PATCH_VARS,
+                       "approvals": PATCH_APPROVALS}),
 )
 
 
