@@ -80,6 +80,25 @@ def _run_step(step: Step, audit_dir: Path, quiet: bool) -> tuple[int, list[Path]
     return outcome.exit_code, [p for fmt, p in outcome.report_paths.items() if fmt == "html"]
 
 
+def _monthly_report(directory: Path) -> tuple[bool, str, int, list[Path]]:
+    """The demo ends as the month does: the monthly report to management (SOP 6.2), from what the demo did."""
+    import datetime as dt
+
+    from runner.errors import SopError
+    from runner.monthly.report import monthly, timezone
+
+    title = "Monthly report to management, in Indonesian (SOP 6.2-6.3)"
+    click.secho(f"\n[report] {title}", bold=True)
+    try:
+        report = monthly(directory, dt.datetime.now(timezone()).strftime("%Y-%m"), lang="id")
+    except SopError as exc:
+        click.secho(f"  {exc}", fg="red")
+        return False, title, 1, []
+    click.echo(report.summary())
+    ok = bool(report.document["ledger"]["ok"])
+    return ok, title, 0 if ok else 1, [report.paths["html"], report.paths["pdf"]]
+
+
 @click.command("demo")
 @click.option("--audit-dir", type=click.Path(file_okay=False),
               help="Audit directory (default: $SOP_AUDIT_DIR or audit/ at the repository root).")
@@ -95,6 +114,7 @@ def command(audit_dir: str | None, quiet: bool) -> None:
         summary.append((code == step.expect, step.title, code, reports))
 
     result = verify(AuditStore(directory))
+    summary.append(_monthly_report(directory))
     click.secho(f"\nDemo finished in {time.monotonic() - started:.0f}s. Reports:", bold=True)
     for as_expected, title, code, reports in summary:
         mark = click.style("ok  ", fg="green") if as_expected else click.style("FAIL", fg="red")
