@@ -184,4 +184,45 @@ def test_failing_production_host_rolled_back_and_rollout_stopped(at_1_0: Lab, tm
     record = _change_record(tmp_path, "CR-P1")
     assert record["evaluation"]["rolled_back"] == ["prod-app1"]
     assert any(f.startswith("prod-app1: rolled back") for f in record["evaluation"]["follow_ups"])
-    assert [c["after"] for r in record["rollbacks"] for c in r["changes"] or []] == ["1.0"]
+    assert [c["after"] for r in record["rollbacks"] for c in r.get("changes") or []] == ["1.0"]
+
+
+def test_announcement_hooks_are_called_and_recorded(at_1_0: Lab, tmp_path: Path) -> None:
+    """upd1.3: before anything changes, the policy's hook command gets the change ref and the hosts, and its
+    webhook gets them as JSON (a receiver of this test's own on 127.0.0.1); both tasks are in the record."""
+    import http.server
+    import threading
+
+    received: list[bytes] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    told = tmp_path / "told.txt"
+    hook = tmp_path / "announce.sh"
+    hook.write_text(f'#!/bin/sh\necho "$1 $SOP_PATCH_HOSTS" > {told}\n')
+    hook.chmod(0o755)
+    policy = tmp_path / "patching.yml"
+    text = (REPO_ROOT / "policies" / "patching.yml").read_text()
+    policy.write_text(text.replace("    hook: {}", f"    hook: {{command: {hook}, webhook: "
+                                               f"'http://127.0.0.1:{server.server_port}/announce'}}"))
+    try:
+        result = _sop(at_1_0, tmp_path, "-l", "staging", "--change-ref", "CR-H1", *EMERGENCY, *INSTALL_11,
+                      "-e", f"patch_policy_file={policy}")
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stdout
+    assert told.read_text().split() == ["CR-H1", "stg-app1"]
+    assert [json.loads(body) for body in received] == [{"change_ref": "CR-H1", "hosts": ["stg-app1"]}]
+    record = _change_record(tmp_path, "CR-H1")
+    assert {a["task"].split(" | ")[0]: a["status"] for a in record["announcement"]
+            if "hook" in a["task"]} == {"Notify through the announcement hook (command)": "done",
+                                        "Notify through the announcement hook (webhook)": "done"}

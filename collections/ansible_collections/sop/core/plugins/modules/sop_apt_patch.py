@@ -152,6 +152,7 @@ APT = ["apt-get", "-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Op
 INST = re.compile(r"^Inst (\S+) (?:\[(\S+)\] )?\((\S+) ([^\[]*?)\s*\[[^\]]+\]\)")
 REMV = re.compile(r"^Remv (\S+) \[(\S+)\]")
 HISTORY = "/var/log/apt/history.log"
+ARCHIVES = "/var/cache/apt/archives"
 EVIDENCE = {"plan": ("pending", "security", "other", "reboot_required", "services", "source_problems"),
             "snapshot": ("installed", "manifest"), "download": ("pending", "scan", "msg"),
             "apply": ("pending", "changes", "history", "reboot_required", "msg"),
@@ -303,8 +304,9 @@ class Patch:
         rc, out, err = self.run(["apt-get", "-qq", "--print-uris", *self.target()], check=False)
         names = [line.split()[1] for line in out.splitlines() if line.startswith("'") and len(line.split()) > 1]
         self.run([*APT, "--download-only", *self.target()])
-        files = [os.path.join("/var/cache/apt/archives", n) for n in names]
-        files = [f for f in files if os.path.exists(f)]
+        files = [os.path.join(ARCHIVES, n) for n in names]
+        # a package already in apt's cache is not downloaded again, but it is installed: scanned all the same
+        files = sorted({f for f in files if os.path.exists(f)} | set(self.cached(pending)))
         scan["files"] = [os.path.basename(f) for f in files]
         rc, out, err = self.run([self.p["scanner"], "--version"], check=False)
         scan["version"] = out.strip()
@@ -321,6 +323,16 @@ class Patch:
                 self.module.fail_json(msg=f"malware scan could not run (rc {rc}): {detail}: nothing was installed",
                                       pending=pending, scan=scan)
         return dict(changed=bool(files), pending=pending, scan=scan)
+
+    @staticmethod
+    def cached(pending: list[dict[str, Any]]) -> list[str]:
+        """The .deb files in apt's cache that installing ``pending`` uses (an epoch's ':' is '%3a' there)."""
+        found = []
+        for change in pending:
+            if change.get("to"):
+                pattern = "{}_{}_*.deb".format(change["name"], change["to"].replace(":", "%3a"))
+                found += glob.glob(os.path.join(ARCHIVES, pattern))
+        return found
 
     def _history_since(self, offset: int) -> dict[str, str]:
         try:
