@@ -21,6 +21,9 @@ STATUS_TEXT = {
     "aborted": N_("Aborted before completion (partial record)"),
     "running": N_("Still running (partial record)"),
 }
+RUN_STATUS = labels("run_status", {"success": N_("success"), "failed": N_("failed"), "unreachable": N_("unreachable"),
+                                   "refused": N_("refused"), "error": N_("error"), "aborted": N_("aborted"),
+                                   "running": N_("running")})
 RESULT_TEXT = {"ok": N_("done"), "failed": N_("FAILED"), "unreachable": N_("UNREACHABLE"), "skipped": N_("skipped")}
 CHANGED_TEXT = {"ok": N_("done + changed"), "failed": N_("FAILED + changed")}
 IGNORED_TEXT = N_("failed (ignored)")
