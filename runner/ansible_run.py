@@ -35,6 +35,7 @@ from runner.audit.store import AuditStore, new_run_id
 from runner.errors import ConfigError, InventoryError
 from runner.paths import PLAYBOOKS, REPO_ROOT
 from runner.settings import audit_dir as resolve_audit_dir
+from runner.settings import language
 
 CALLBACK_DIR = PLAYBOOKS / "callback_plugins"
 EXIT_CODES = {
@@ -67,6 +68,7 @@ class RunOptions:
     audit_dir: str | Path | None = None
     forks: int | None = None
     vault_password_file: str | Path | None = None
+    lang: str | None = None  # of the run's reports (default settings.language())
     env: Mapping[str, str] = field(default_factory=dict)  # extra environment for ansible (tests, CI)
 
 
@@ -147,6 +149,7 @@ def _environment(options: RunOptions, run_id: str, audit_dir: Path) -> dict[str,
         "SOP_ENTRY_POINT": "sop run",
         "SOP_OPERATOR_JSON": json.dumps(detect_operator()),
         "SOP_APPROVALS": json.dumps(dict(options.approvals)),
+        "SOP_LANG": language(options.lang),  # the audit callback renders the reports in it
         "ANSIBLE_CALLBACK_PLUGINS": ":".join(callback_dirs),
         "ANSIBLE_FORCE_COLOR": "0",
         # ansible-playbook of this Python's environment first (a venv need not be on PATH)
@@ -213,6 +216,7 @@ def run_playbook(options: RunOptions, progress: Progress | None = None) -> RunOu
     """
     import ansible_runner
 
+    language(options.lang)  # an unknown language stops the run before anything is recorded
     playbook = Path(options.playbook).expanduser()
     if not playbook.is_file():
         raise ConfigError(f"playbook {options.playbook}: no such file")

@@ -23,6 +23,8 @@ os.environ.setdefault("SOP_AUDIT_DIR", tempfile.mkdtemp(prefix="sop-test-audit-"
 os.environ.setdefault("SOP_AUDIT_KEY_DIR", tempfile.mkdtemp(prefix="sop-test-keys-"))
 # The asset register: a scratch one too (its default sits beside the audit dir, here the shared /tmp).
 os.environ.setdefault("SOP_ASSETS_DB", str(Path(tempfile.mkdtemp(prefix="sop-test-assets-")) / "register.sqlite"))
+# Documents in the default language (English) unless a test asks for another: not the developer's $SOP_LANG.
+os.environ.pop("SOP_LANG", None)
 
 
 @pytest.fixture(scope="session")

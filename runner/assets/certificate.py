@@ -22,9 +22,11 @@ from runner.assets.evidence import evidence_dir, seal
 from runner.audit import keys, ledger
 from runner.audit.evidence import attached_digests
 from runner.files import write_private
+from runner.report.i18n import N_, labels
 from runner.report.render import render
 
 SIGNED_FIELD = "signature"
+VERIFICATION_TEXT = labels("verification", {"pass": N_("pass"), "fail": N_("fail")})  # the rendering's words
 
 
 def new_certificate_id(tag: str) -> str:
@@ -84,17 +86,18 @@ def verify(path: Path, trusted_keys: tuple[str, ...] = ()) -> Verdict:
 
 
 def write(document: dict[str, Any], *, run_id: str = "", root: Path | None = None,
-          pdf: bool = True) -> dict[str, Path]:
-    """Sign, write certificate.json/.html/.pdf under assets/certificates/<tag>/<id>/ and seal them."""
+          pdf: bool = True, lang: str | None = None) -> dict[str, Path]:
+    """Sign, write certificate.json/.html/.pdf under assets/certificates/<tag>/<id>/ and seal them (HTML and PDF
+    in ``lang``, default settings.language(); the signed JSON is the same in every language)."""
     signed = sign(document, root)
     out = evidence_dir("certificates", signed["asset"]["tag"], signed["certificate_id"], root=root)
-    paths = render_files(signed, out, pdf=pdf)
+    paths = render_files(signed, out, pdf=pdf, lang=lang)
     seal(paths, run_id=run_id or "-", root=root)
     return paths
 
 
-def render_files(signed: dict[str, Any], out: Path, *, pdf: bool = True) -> dict[str, Path]:
-    paths = render(signed, out, template="certificate", basename="certificate", formats=("html",))
+def render_files(signed: dict[str, Any], out: Path, *, pdf: bool = True, lang: str | None = None) -> dict[str, Path]:
+    paths = render(signed, out, template="certificate", basename="certificate", formats=("html",), lang=lang)
     json_path = out / "certificate.json"
     write_private(json_path, json.dumps(signed, indent=2, ensure_ascii=False, sort_keys=True) + "\n", durable=True)
     paths["json"] = json_path

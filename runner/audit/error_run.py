@@ -48,7 +48,7 @@ def record_error_run(store: AuditStore, run_id: str, playbook: Path, settings: d
                      error: str) -> RunFiles:
     """Write a run of status ``error`` (no play ran) and seal it in the ledger; return its files.
 
-    ``settings`` are the runner's options (inventory, limit, check, tags, extra_vars, change_ref, reason, ...).
+    ``settings`` are the runner's options (inventory, limit, check, tags, extra_vars, change_ref, reason, lang ...).
     """
     redactor = Redactor()
     redactor.add_secrets(collect_secrets(dict(settings.get("extra_vars") or {})))
@@ -58,5 +58,5 @@ def record_error_run(store: AuditStore, run_id: str, playbook: Path, settings: d
     store.append("start", run.run_id, {"start_event": log.first_line_sha256 or ""})
     log.append("run_end", {"status": "error", "error": redactor.scrub(error)[:1000]})
     log.close()
-    store.finish(run, build_record(read_events(run.events).events))
+    store.finish(run, build_record(read_events(run.events).events), lang=settings.get("lang"))
     return run

@@ -143,10 +143,12 @@ class AuditStore:
             except (ConfigError, OSError, ValueError):
                 continue
 
-    def finish(self, run: RunFiles, record: dict[str, Any], kind: str = "end") -> dict[str, Any]:
-        """Write the final record and its reports, then append the signed ``end`` (or ``seal``) entry."""
+    def finish(self, run: RunFiles, record: dict[str, Any], kind: str = "end",
+               lang: str | None = None) -> dict[str, Any]:
+        """Write the final record and its reports (in ``lang``, default settings.language()), then append the
+        signed ``end`` (or ``seal``) entry."""
         write_json_private(run.record, record)
-        render_reports(run, record)
+        render_reports(run, record, lang)
         hashes = run_hashes(run)
         rel = tuple(f"runs/{run.run_id}/{hash_file_name(name)}" for name in hashes)
         entry = self.append(kind, run.run_id, hashes, status=record.get("status"), files=rel)
@@ -179,8 +181,8 @@ class AuditStore:
             self.flush_error = f"ledger head not anchored: {exc}"
 
 
-def render_reports(run: RunFiles, record: dict[str, Any]) -> dict[str, Path]:
+def render_reports(run: RunFiles, record: dict[str, Any], lang: str | None = None) -> dict[str, Path]:
     """HTML, Markdown and JSON reports beside the record (a report failure never loses the record)."""
     from runner.report import render_run
 
-    return render_run(record, run.dir)
+    return render_run(record, run.dir, lang=lang)

@@ -264,8 +264,9 @@ def build(change_ref: str, records: list[dict[str, Any]], ledger_seq: dict[str, 
     }
 
 
-def write(store: AuditStore, change_ref: str, run_id: str = "-") -> dict[str, Path]:
-    """Rebuild the change record of ``change_ref`` from the sealed runs, write and seal it."""
+def write(store: AuditStore, change_ref: str, run_id: str = "-", lang: str | None = None) -> dict[str, Path]:
+    """Rebuild the change record of ``change_ref`` from the sealed runs, write (in ``lang``, default
+    settings.language()) and seal it."""
     sealed, seqs, unsealed = [], {}, []
     for run, record, seq in sealed_records(store):
         if record.get("change_ref") != change_ref:
@@ -277,7 +278,7 @@ def write(store: AuditStore, change_ref: str, run_id: str = "-") -> dict[str, Pa
             seqs[run] = seq
     document = build(change_ref, sealed, seqs, excluded=unsealed)
     paths = render(document, directory(store.root, change_ref), template="change", basename="change-record",
-                   formats=FORMATS)
+                   formats=FORMATS, lang=lang)
     store.attach(run_id, paths)
     return paths
 

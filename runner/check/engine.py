@@ -42,6 +42,7 @@ class CheckOptions:
     catalogue: Path = DEFAULT_CATALOGUE
     audit_dir: Path | None = None
     today: dt.date | None = None
+    lang: str | None = None  # of the collection run's report (the check's own: write_reports)
 
 
 @dataclass
@@ -108,7 +109,7 @@ def _target_hosts_or_record(inventory: Path, options: CheckOptions) -> dict[str,
         return target_hosts(inventory, options.limit)
     except InventoryError as exc:
         outcome = run_playbook(RunOptions(playbook=CHECK_PLAYBOOK, inventory=[str(inventory)], limit=options.limit,
-                                          reason="sop check", audit_dir=options.audit_dir))
+                                          reason="sop check", audit_dir=options.audit_dir, lang=options.lang))
         raise InventoryError(str(exc).splitlines()[0],
                              hint=f"recorded as run {outcome.run_id} (status {outcome.status})") from None
 
@@ -169,6 +170,7 @@ def _collect(
             extra_vars=extra_vars,
             reason=extra_vars["sop_reason"],
             audit_dir=options.audit_dir,
+            lang=options.lang,
         ),
         progress=progress,
     )
@@ -206,11 +208,11 @@ def _gather(
     return results
 
 
-def write_reports(result: CheckResult, audit_dir: Path | None) -> dict[str, Path]:
+def write_reports(result: CheckResult, audit_dir: Path | None, lang: str | None = None) -> dict[str, Path]:
     from runner.check.report import render_reports
 
     root = resolve_audit_dir(audit_dir)
-    result.report_paths = render_reports(result.to_dict(), root / "checks" / result.check_id)
+    result.report_paths = render_reports(result.to_dict(), root / "checks" / result.check_id, lang)
     # Sealed in the ledger: an `attach` entry hashes check.json/.html/.md and the JUnit file.
     AuditStore.configured(root).attach(str(result.run.get("run_id") or "-"), result.report_paths)
     return result.report_paths

@@ -8,10 +8,16 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from runner.files import write_private
+from runner.report.i18n import N_, labels
 from runner.report.render import render
 
 # Failures first, then what an auditor must read (errors, waivers), then the rest.
 STATUS_ORDER = {"fail": 0, "error": 1, "waived": 2, "pass": 3, "not_applicable": 4}
+# The words HTML and Markdown show for a status and a severity (the JSON keeps the codes).
+STATUS_TEXT = labels("check_status", {"pass": N_("pass"), "fail": N_("fail"), "error": N_("error"),
+                                      "waived": N_("waived"), "not_applicable": N_("not applicable")})
+SEVERITY_TEXT = labels("severity", {"critical": N_("critical"), "high": N_("high"), "medium": N_("medium"),
+                                    "low": N_("low")})
 
 
 def junit(document: dict[str, Any]) -> str:
@@ -68,14 +74,14 @@ def matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**c, "cells": [c["cells"].get(h, "") for h in document["hosts"]]} for c in rows]
 
 
-def render_reports(document: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+def render_reports(document: dict[str, Any], out_dir: Path, lang: str | None = None) -> dict[str, Path]:
     """check.json, check.html, check.md through the shared renderer, plus check-junit.xml for CI.
 
     HTML and Markdown open with a score per host and a control x host matrix; the JSON stays the check's own
     document (the summaries are derived from it)."""
     ordered = sorted(document["results"], key=lambda r: (STATUS_ORDER.get(r["status"], 9), r["host"], r["control"]))
     view = {**document, "results": ordered, "scores": scores(document), "matrix": matrix(document)}
-    paths = render(view, out_dir, template="check", basename="check", formats=("html", "md"))
+    paths = render(view, out_dir, template="check", basename="check", formats=("html", "md"), lang=lang)
     paths["json"] = out_dir / "check.json"
     write_private(paths["json"], json.dumps({**document, "results": ordered}, indent=2, ensure_ascii=False,
                                             default=str) + "\n")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from runner.cli.options import LANG_OPTION
 from runner.errors import ConfigError
 
 DB_OPTION = click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
@@ -150,8 +151,9 @@ def due(db: Path | None, on: str | None, as_json: bool) -> None:
               help="Reprint the certificate (HTML and PDF) into this directory.")
 @click.option("--audit-dir", type=click.Path(file_okay=False, path_type=Path), help="Audit directory.")
 @click.option("--trusted-key", "trusted", multiple=True, help="Pinned key: fingerprint or PEM file (repeatable).")
-def certificate(tag: str, cert_file: Path | None, out: Path | None, audit_dir: Path | None,
-                trusted: tuple[str, ...]) -> None:
+@LANG_OPTION
+def certificate(*, tag: str, cert_file: Path | None, out: Path | None, audit_dir: Path | None,
+                trusted: tuple[str, ...], lang: str) -> None:
     """Show an asset's certificate of sanitization and verify its signature and ledger seal (SOP 2.6)."""
     from runner.assets import certificate as cert
     from runner.errors import AuditIntegrityError
@@ -179,6 +181,6 @@ def certificate(tag: str, cert_file: Path | None, out: Path | None, audit_dir: P
         raise AuditIntegrityError("; ".join(verdict.problems))
     click.secho(f"  signature OK (ed25519 key {doc['signature']['key_id']}); sealed in the ledger", fg="green")
     if out is not None:
-        paths = cert.render_files(doc, out)
+        paths = cert.render_files(doc, out, lang=lang)
         for fmt, p in sorted(paths.items()):
             click.echo(f"  reprint ({fmt}): {p}")

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from runner.audit import AuditStore, verify
+from runner.cli.options import LANG_OPTION
 from runner.errors import AuditIntegrityError, ConfigError
 from runner.policy.refs import sop_steps
 from runner.report import run_model
@@ -142,27 +143,29 @@ def list_runs(  # noqa: PLR0917 - one parameter per click option
 @click.argument("run")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON.")
 @AUDIT_DIR_OPTION
-def show(run: str, as_json: bool, audit_dir: str | None) -> None:
+@LANG_OPTION
+def show(run: str, as_json: bool, audit_dir: str | None, lang: str) -> None:
     """Show one run (id, unique prefix/suffix, or `last`) as a readable summary."""
     store = store_for(audit_dir)
     record = store.load(store.find(run))
     if as_json:
         click.echo(json.dumps(record, indent=2, ensure_ascii=False))
     else:
-        click.echo(render_text(run_model(record), template="run", fmt="md"))
+        click.echo(render_text(run_model(record), template="run", fmt="md", lang=lang))
 
 
 @command.command("change")
 @click.argument("change_ref")
 @AUDIT_DIR_OPTION
-def change_cmd(change_ref: str, audit_dir: str | None) -> None:
+@LANG_OPTION
+def change_cmd(change_ref: str, audit_dir: str | None, lang: str) -> None:
     """Rebuild and seal the change record of CHANGE_REF from its sealed runs (written after each run too)."""
     from runner.change.record import write
 
     store = store_for(audit_dir)
     if not any(record.get("change_ref") == change_ref for record in store.records()):
         raise ConfigError(f"{store.root}: no run of change {change_ref!r}", hint="see `sop audit list --change-ref`")
-    paths = write(store, change_ref)
+    paths = write(store, change_ref, lang=lang)
     document = json.loads(paths["json"].read_text())
     click.echo(f"change {change_ref}: {len(document['runs'])} sealed run(s); {document['outcome']}")
     if document["excluded_runs"]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from runner.cli.options import LANG_OPTION
 from runner.errors import ConfigError
 
 SYMBOL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "waived": "WAIVED", "not_applicable": "n/a"}
@@ -38,6 +39,7 @@ SYMBOL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "waived": "WAIVED", 
 @click.option("--store", type=click.Path(path_type=Path),
               help="With --network: the config store whose backup status is shown (default audit/network-configs).")
 @click.option("--show-passed/--hide-passed", default=True, help="List passing controls in the table.")
+@LANG_OPTION
 def command(
     *,
     limit: str | None,
@@ -51,6 +53,7 @@ def command(
     network: bool,
     store: Path | None,
     show_passed: bool,
+    lang: str,
 ) -> None:
     """Audit hosts against the security baseline without changing anything."""
     if network:
@@ -68,11 +71,12 @@ def command(
         use_waivers=not no_waivers,
         controls=[c for item in controls for c in item.split(",") if c],
         waiver_files=list(waiver_files) or None,
+        lang=lang,
     )
     if catalogue:
         options.catalogue = catalogue
     result = run_check(options, progress=None)
-    paths = write_reports(result, audit_dir)
+    paths = write_reports(result, audit_dir, lang)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:

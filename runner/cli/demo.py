@@ -16,6 +16,7 @@ import click
 
 from runner.ansible_run import RunOptions, run_playbook
 from runner.audit import AuditStore, verify
+from runner.cli.options import LANG_OPTION
 from runner.cli.run import print_outcome
 from runner.paths import PLAYBOOKS
 from runner.settings import audit_dir as resolve_audit_dir
@@ -62,18 +63,18 @@ STEPS = (
 )
 
 
-def _run_step(step: Step, audit_dir: Path, quiet: bool) -> tuple[int, list[Path]]:
+def _run_step(step: Step, audit_dir: Path, quiet: bool, lang: str) -> tuple[int, list[Path]]:
     if step.playbook is None:
         from runner.check.engine import CheckOptions, run_check, write_reports
 
-        result = run_check(CheckOptions(audit_dir=audit_dir, **step.options))
-        paths = write_reports(result, audit_dir)
+        result = run_check(CheckOptions(audit_dir=audit_dir, lang=lang, **step.options))
+        paths = write_reports(result, audit_dir, lang)
         counts = " ".join(f"{k}={v}" for k, v in result.counts.items() if v)
         click.echo(f"sop check: {len(result.hosts)} host(s): {counts}")
         return result.exit_code, [paths["html"]] if "html" in paths else list(paths.values())
     outcome = run_playbook(
         RunOptions(playbook=PLAYBOOKS / step.playbook, audit_dir=audit_dir,
-                   reason=f"sop demo: {step.title}", **step.options),
+                   reason=f"sop demo: {step.title}", lang=lang, **step.options),
         progress=None if quiet else click.echo,
     )
     print_outcome(outcome)
@@ -103,14 +104,15 @@ def _monthly_report(directory: Path) -> tuple[bool, str, int, list[Path]]:
 @click.option("--audit-dir", type=click.Path(file_okay=False),
               help="Audit directory (default: $SOP_AUDIT_DIR or audit/ at the repository root).")
 @click.option("-q", "--quiet", is_flag=True, help="No per-task progress.")
-def command(audit_dir: str | None, quiet: bool) -> None:
+@LANG_OPTION
+def command(audit_dir: str | None, quiet: bool, lang: str) -> None:
     """Run the SOP jobs on the lab and print where the reports are."""
     directory = resolve_audit_dir(audit_dir)
     started = time.monotonic()
     summary: list[tuple[bool, str, int, list[Path]]] = []
     for number, step in enumerate(STEPS, 1):
         click.secho(f"\n[{number}/{len(STEPS)}] {step.title}", bold=True)
-        code, reports = _run_step(step, directory, quiet)
+        code, reports = _run_step(step, directory, quiet, lang)
         summary.append((code == step.expect, step.title, code, reports))
 
     result = verify(AuditStore(directory))

@@ -7,11 +7,10 @@ from pathlib import Path
 import click
 
 from runner.cli.audit import AUDIT_DIR_OPTION, store_for
+from runner.cli.options import LANG_OPTION
 from runner.report import render_run
-from runner.report.i18n import LANGUAGES
 from runner.report.render import FORMATS
 from runner.settings import audit_dir as resolve_audit_dir
-from runner.settings import language
 
 
 class _RunByDefault(click.Group):
@@ -36,12 +35,13 @@ def command() -> None:
 )
 @click.option("--out", type=click.Path(file_okay=False), help="Write here instead of the run's directory.")
 @AUDIT_DIR_OPTION
-def run_report(run: str, formats: tuple[str, ...], out: str | None, audit_dir: str | None) -> None:
+@LANG_OPTION
+def run_report(run: str, formats: tuple[str, ...], out: str | None, audit_dir: str | None, lang: str) -> None:
     """Render the HTML/Markdown/JSON reports of RUN (id, unique prefix/suffix, or `last`)."""
     store = store_for(audit_dir)
     files = store.find(run)
     record = store.load(files)
-    paths = render_run(record, Path(out) if out else files.dir, formats=formats or FORMATS)
+    paths = render_run(record, Path(out) if out else files.dir, formats=formats or FORMATS, lang=lang)
     if not out:  # re-rendered in place: the ledger must hold the new hashes, or verify names the reports
         store.attach(files.run_id, {fmt: path for fmt, path in paths.items()})
     for fmt, path in paths.items():
@@ -53,13 +53,13 @@ def run_report(run: str, formats: tuple[str, ...], out: str | None, audit_dir: s
 @click.option("--tickets", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Helpdesk ticket export (CSV/JSON) for the support section (else: no data).")
 @click.option("--ticket-source", help="The export's tool: glpi, zammad, osticket, generic (default: from its columns).")
-@click.option("--lang", type=click.Choice(tuple(LANGUAGES)), help="Language (default: $SOP_LANG or en).")
 @click.option("--no-pdf", is_flag=True, help="HTML, Markdown and JSON only.")
 @click.option("--deliver-command", metavar="CMD",
               help="Run CMD with the report files as arguments (e.g. a mail script).")
 @click.option("--webhook", metavar="URL", help="POST the summary and file paths as JSON to URL.")
 @AUDIT_DIR_OPTION
-def monthly(*, month: str, tickets: Path | None, ticket_source: str | None, lang: str | None, no_pdf: bool,
+@LANG_OPTION
+def monthly(*, month: str, tickets: Path | None, ticket_source: str | None, lang: str, no_pdf: bool,
             deliver_command: str | None, webhook: str | None, audit_dir: str | None) -> None:
     """The monthly report to management for MONTH (YYYY-MM): support requests, devices, security, incidents,
     backups, patches and network, from the sealed evidence of the month; sealed in the ledger itself.
@@ -68,7 +68,7 @@ def monthly(*, month: str, tickets: Path | None, ticket_source: str | None, lang
     from runner.monthly.report import deliver
     from runner.monthly.report import monthly as build_monthly
 
-    report = build_monthly(resolve_audit_dir(audit_dir), month, lang=language(lang), tickets=tickets,
+    report = build_monthly(resolve_audit_dir(audit_dir), month, lang=lang, tickets=tickets,
                            ticket_source=ticket_source, pdf=not no_pdf)
     click.secho(report.summary(), fg="green" if report.document["ledger"]["ok"] else "red", bold=True)
     for fmt, path in report.paths.items():

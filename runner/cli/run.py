@@ -10,6 +10,7 @@ import click
 import yaml
 
 from runner.ansible_run import RunOptions, RunOutcome, run_playbook
+from runner.cli.options import LANG_OPTION
 from runner.errors import ConfigError
 
 
@@ -108,6 +109,7 @@ def print_outcome(outcome: RunOutcome) -> None:
     help="Audit directory (default: $SOP_AUDIT_DIR or audit/ at the repository root).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No per-task progress.")
+@LANG_OPTION
 def command(  # noqa: PLR0917 - one parameter per click option
     playbook: str,
     inventory: tuple[str, ...],
@@ -124,6 +126,7 @@ def command(  # noqa: PLR0917 - one parameter per click option
     vault_password_file: str | None,
     audit_dir: str | None,
     quiet: bool,
+    lang: str,
 ) -> None:
     """Run PLAYBOOK and record it as audit evidence (record, reports, signed ledger entry).
 
@@ -145,6 +148,7 @@ def command(  # noqa: PLR0917 - one parameter per click option
         audit_dir=audit_dir,
         forks=forks,
         vault_password_file=vault_password_file,
+        lang=lang,
     )
     outcome = run_playbook(options, progress=None if quiet else click.echo)
     print_outcome(outcome)

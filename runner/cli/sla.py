@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from runner.cli.options import LANG_OPTION
 from runner.errors import ConfigError
 
 
@@ -35,15 +36,16 @@ def command() -> None:
               help="SLA policy (default policies/sla.yml).")
 @click.option("--as-of", help="Judge open tickets as of this time (ISO 8601; default now).")
 @click.option("--audit-dir", type=click.Path(path_type=Path), help="Audit directory (reports, ledger).")
+@LANG_OPTION
 def evaluate(*, export: Path, source: str | None, mapping_file: Path | None, scheme: str | None,
-             policy_file: Path | None, as_of: str | None, audit_dir: Path | None) -> None:
+             policy_file: Path | None, as_of: str | None, audit_dir: Path | None, lang: str) -> None:
     """Per ticket: response and resolution time (business time, net of pauses), target, met or breached;
     per priority: compliance, median, p90. Exit 1 when rows could not be evaluated (listed with their line)."""
     from runner.sla.policy import load
     from runner.sla.report import run_evaluation
 
     result = run_evaluation(load(policy_file), export, source=source, mapping_file=mapping_file, scheme=scheme,
-                            as_of=_as_of(as_of), audit_dir=audit_dir)
+                            as_of=_as_of(as_of), audit_dir=audit_dir, lang=lang)
     for error in result.document["malformed"]:
         click.echo(f"{export}: {error['where']}: {error['field']}: {error['message']}", err=True)
     click.echo(result.summary())

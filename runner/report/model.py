@@ -8,22 +8,35 @@ from typing import Any
 from runner.audit.failure import failure_reason
 from runner.errors import PolicyError
 from runner.policy.refs import SopStep, iso_controls, sop_steps
+from runner.report.i18n import N_, labels
 
+# Fixed English texts of the view (and of report.json, which stays English): marked with N_, the templates
+# show them in the report's language (the `tr` filter).
 STATUS_TEXT = {
-    "success": "Completed successfully",
-    "failed": "Completed with failures",
-    "unreachable": "Some hosts could not be reached",
-    "refused": "Refused by a safety gate (nothing past the gate was done)",
-    "error": "Did not run: an error stopped it before any host was touched",
-    "aborted": "Aborted before completion (partial record)",
-    "running": "Still running (partial record)",
+    "success": N_("Completed successfully"),
+    "failed": N_("Completed with failures"),
+    "unreachable": N_("Some hosts could not be reached"),
+    "refused": N_("Refused by a safety gate (nothing past the gate was done)"),
+    "error": N_("Did not run: an error stopped it before any host was touched"),
+    "aborted": N_("Aborted before completion (partial record)"),
+    "running": N_("Still running (partial record)"),
 }
-RESULT_TEXT = {"ok": "done", "failed": "FAILED", "unreachable": "UNREACHABLE", "skipped": "skipped"}
+RUN_STATUS = labels("run_status", {"success": N_("success"), "failed": N_("failed"), "unreachable": N_("unreachable"),
+                                   "refused": N_("refused"), "error": N_("error"), "aborted": N_("aborted"),
+                                   "running": N_("running")})
+RESULT_TEXT = {"ok": N_("done"), "failed": N_("FAILED"), "unreachable": N_("UNREACHABLE"), "skipped": N_("skipped")}
+CHANGED_TEXT = {"ok": N_("done + changed"), "failed": N_("FAILED + changed")}
+IGNORED_TEXT = N_("failed (ignored)")
+NOT_APPLICABLE_TEXT = N_("not applicable here (its condition was not met)")
+NO_STEP_TEXT = N_("(step text not found in policies/sops.yml)")
+HOST_STATUS = labels("host_status", {"ok": N_("ok"), "changed": N_("changed"), "failed": N_("failed"),
+                                     "unreachable": N_("unreachable")})
 # How strongly a task evidences its SOP steps (docs/tagging.md): a tag says "configures" (a prerequisite was set)
 # or "verifies" (a check proved the outcome); any other task evidencing a step performed the step's action.
 LEVELS = ("configured", "performed", "verified")
-OUTCOME_TEXT = {"verified": "verified", "performed": "performed",
-                "configured": "configured (a prerequisite was set; the step itself is not evidenced here)"}
+OUTCOME_TEXT = {"verified": N_("verified"), "performed": N_("performed"),
+                "configured": N_("configured (a prerequisite was set; the step itself is not evidenced here)")}
+NOT_DONE_TEXT, SKIPPED_TEXT = N_("not done: failures"), N_("skipped")
 
 
 def evidence_level(tags: list[str] | tuple[str, ...]) -> str:
@@ -62,10 +75,7 @@ def diff_text(diff: Any) -> str | None:
 
 def _result_line(play: dict[str, Any], task: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
     status = result["status"]
-    if result.get("ignored"):
-        status_text = "failed (ignored)"
-    else:
-        status_text = RESULT_TEXT.get(status, status) + (" + changed" if result.get("changed") else "")
+    status_text = _status_text(status, bool(result.get("changed")), bool(result.get("ignored")))
     return {
         "play": play.get("name"),
         "task": task.get("name"),
@@ -88,6 +98,13 @@ def _result_line(play: dict[str, Any], task: dict[str, Any], result: dict[str, A
     }
 
 
+def _status_text(status: str, changed: bool, ignored: bool) -> str:
+    if ignored:
+        return IGNORED_TEXT
+    text = RESULT_TEXT.get(status, status)
+    return CHANGED_TEXT.get(status, f"{text} + changed") if changed else text
+
+
 def _reason(result: dict[str, Any]) -> str | None:
     """Why a failed task failed (records before schema 1.0's ``reason`` field: derived from what they hold)."""
     if result["status"] not in {"failed", "unreachable"}:
@@ -96,7 +113,7 @@ def _reason(result: dict[str, Any]) -> str | None:
 
 
 def _plain_msg(msg: Any) -> Any:
-    return "not applicable here (its condition was not met)" if msg == "Conditional result was False" else msg
+    return NOT_APPLICABLE_TEXT if msg == "Conditional result was False" else msg
 
 
 def _lines(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -118,7 +135,8 @@ def _sop_sections(record: dict[str, Any], lines: list[dict[str, Any]]) -> list[d
                 step,
                 {
                     "id": step,
-                    "en": info.en if info else "(step text not found in policies/sops.yml)",
+                    "en": info.en if info else NO_STEP_TEXT,
+                    "id_short": info.id_short if info else None,
                     "sop": info.sop if info else None,
                     "sop_title": info.sop_title if info else None,
                     "controls": {},
@@ -132,7 +150,7 @@ def _sop_sections(record: dict[str, Any], lines: list[dict[str, Any]]) -> list[d
         statuses = {
             ln["status"]
             for ln in section["lines"]
-            if not (ln["status"] == "failed" and "ignored" in ln["status_text"])
+            if not (ln["status"] == "failed" and ln["status_text"] == IGNORED_TEXT)
         }
         section["outcome"] = _outcome(section["lines"], statuses)
         section["hosts"] = sorted({ln["host"] for ln in section["lines"]})
@@ -142,10 +160,10 @@ def _sop_sections(record: dict[str, Any], lines: list[dict[str, Any]]) -> list[d
 def _outcome(lines: list[dict[str, Any]], statuses: set[str]) -> str:
     """not done: failures | verified | performed | configured | skipped: the strongest evidence that succeeded."""
     if statuses & {"failed", "unreachable"}:
-        return "not done: failures"
+        return NOT_DONE_TEXT
     done = [ln["level"] for ln in lines if ln["status"] == "ok"]
     if not done:
-        return "skipped"
+        return SKIPPED_TEXT
     return OUTCOME_TEXT[max(done, key=LEVELS.index)]
 
 
@@ -153,7 +171,7 @@ def run_model(record: dict[str, Any]) -> dict[str, Any]:
     """Everything the run templates show, derived from the record alone (the record is included as is)."""
     lines = _lines(record)
     problems = [
-        ln for ln in lines if ln["status"] in {"failed", "unreachable"} and "ignored" not in ln["status_text"]
+        ln for ln in lines if ln["status"] in {"failed", "unreachable"} and ln["status_text"] != IGNORED_TEXT
     ]
     operator = record.get("operator") or {}
     playbook = record.get("playbook") or {}

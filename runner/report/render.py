@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from runner.files import write_private
-from runner.report.i18n import translations
+from runner.report.i18n import N_, gettext, label, translate_marked, translations
 from runner.report.model import run_model
 from runner.settings import language
 
 TEMPLATES = Path(__file__).with_name("templates")
 FORMATS = ("html", "md", "json")
+NONE = N_("(none)")
 
 
 @cache
@@ -37,18 +38,20 @@ def _environment(extra_dirs: tuple[str, ...], autoescape: bool, lang: str = "en"
     env.filters["json_inline"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["mdcell"] = lambda v: str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
     env.filters["duration"] = duration
-    env.filters["kv"] = key_values
+    env.filters["kv"] = partial(key_values, none=gettext(lang, NONE))
+    env.filters["tr"] = partial(translate_marked, lang)  # a text Python marked with N_
+    env.filters["label"] = partial(label, lang)  # code | label("kind"): the word for a code
     return env
 
 
-def key_values(value: Any, prefix: str = "") -> list[str]:
+def key_values(value: Any, prefix: str = "", none: str = NONE) -> list[str]:
     """A finding's seen/required value as readable ``key: value`` lines (nested keys joined with a dot)."""
     if isinstance(value, dict):
-        lines = [line for k, v in value.items() for line in key_values(v, f"{prefix}{k}.")]
-        return lines or [f"{prefix.rstrip('.')}: (none)" if prefix else "(none)"]
+        lines = [line for k, v in value.items() for line in key_values(v, f"{prefix}{k}.", none)]
+        return lines or [f"{prefix.rstrip('.')}: {none}" if prefix else none]
     if isinstance(value, list) and all(isinstance(v, list) and len(v) == 2 for v in value) and value:
-        return [line for k, v in value for line in key_values(v, f"{prefix}{k}.")]
-    shown = ", ".join(str(v) for v in value) if isinstance(value, list) else ("(none)" if value is None else value)
+        return [line for k, v in value for line in key_values(v, f"{prefix}{k}.", none)]
+    shown = ", ".join(str(v) for v in value) if isinstance(value, list) else (none if value is None else value)
     return [f"{prefix.rstrip('.')}: {shown}" if prefix else str(shown)]
 
 
@@ -94,9 +97,11 @@ def render(
     return paths
 
 
-def render_run(record: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMATS) -> dict[str, Path]:
+def render_run(
+    record: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMATS, lang: str | None = None
+) -> dict[str, Path]:
     """The run report (HTML, Markdown, JSON) of one run record."""
-    return render(run_model(record), out_dir, template="run", formats=formats)
+    return render(run_model(record), out_dir, template="run", formats=formats, lang=lang)
 
 
 def render_text(

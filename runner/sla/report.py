@@ -13,6 +13,7 @@ from typing import Any
 from runner import settings
 from runner.errors import ConfigError
 from runner.files import write_private
+from runner.report.i18n import N_, labels
 from runner.report.render import render
 from runner.sla import exports
 from runner.sla.evaluate import evaluate
@@ -21,6 +22,14 @@ from runner.sla.policy import SlaPolicy
 CSV_FIELDS = ("ticket", "where", "priority", "source_priority", "status", "clock", "response_verdict",
               "response_s", "response_target_s", "resolution_verdict", "resolution_s", "resolution_target_s",
               "auto_close_eligible")
+# The words HTML and Markdown show for the codes of a judgement, a ticket's status and a target's clock (the
+# JSON and CSV keep the codes).
+VERDICT_TEXT = labels("verdict", {"met": N_("met"), "breached": N_("breached"), "open": N_("open"),
+                                  "paused": N_("paused"), "not_measurable": N_("not measurable"),
+                                  "no_target": N_("no target")})
+TICKET_STATUS_TEXT = labels("ticket_status", {"open": N_("open"), "paused": N_("paused"), "solved": N_("solved"),
+                                              "closed": N_("closed")})
+CLOCK_TEXT = labels("clock", {"wall": N_("wall"), "business": N_("business")})
 
 
 @dataclass
@@ -83,7 +92,7 @@ def _csv(document: dict[str, Any]) -> str:
 
 def run_evaluation(policy: SlaPolicy, export: Path, *, source: str | None = None, mapping_file: Path | None = None,
                    scheme: str | None = None, as_of: dt.datetime | None = None,
-                   audit_dir: Path | None = None) -> Evaluation:
+                   audit_dir: Path | None = None, lang: str | None = None) -> Evaluation:
     mappings = exports.load_mappings(mapping_file)
     source = source or detect_source(export, mappings)
     if source not in mappings:
@@ -94,16 +103,16 @@ def run_evaluation(policy: SlaPolicy, export: Path, *, source: str | None = None
     document = evaluate(policy, chosen, tickets, errors, priority_of=mappings[source].priorities, as_of=moment)
     document.update({"title": f"SLA evaluation {chosen.name}", "export": str(export), "source": source,
                      "policy": policy.source})
-    return Evaluation(document, _write(document, audit_dir))
+    return Evaluation(document, _write(document, audit_dir, lang))
 
 
-def _write(document: dict[str, Any], audit_dir: Path | None) -> dict[str, Path]:
+def _write(document: dict[str, Any], audit_dir: Path | None, lang: str | None) -> dict[str, Path]:
     from runner.audit.store import AuditStore
 
     root = settings.audit_dir(audit_dir)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder = root / "checks" / f"sla-{stamp}"
-    paths = render(document, folder, template="sla", basename="sla")
+    paths = render(document, folder, template="sla", basename="sla", lang=lang)
     paths["csv"] = folder / "sla.csv"
     write_private(paths["csv"], _csv(document))
     AuditStore.configured(root).attach("-", paths)  # sealed: `sop audit verify` covers every file

@@ -208,7 +208,7 @@ def test_indonesian_has_no_english_section_titles(month_audit: tuple[Path, Month
 
 
 def test_bad_month_and_bad_language_are_one_clear_line(tmp_path: Path) -> None:
-    for args, needle in ((["2026-13"], "expected YYYY-MM"), (["2026-11", "--lang", "fr"], "'fr' is not one of")):
+    for args, needle in ((["2026-13"], "expected YYYY-MM"), (["2026-11", "--lang", "fr"], "'fr': not one of en, id")):
         result = subprocess.run([SOP, "report", "monthly", *args, "--audit-dir", str(tmp_path)],
                                 capture_output=True, text=True, timeout=120, check=False)
         assert result.returncode != 0 and needle in result.stderr and "Traceback" not in result.stderr
