@@ -16,6 +16,7 @@ from typing import Any
 from runner.audit.events import utcnow
 from runner.audit.evidence import sealed_records
 from runner.audit.store import AuditStore
+from runner.monthly.period import parse_time
 from runner.report.i18n import message, text
 from runner.report.model import run_model
 from runner.report.render import render
@@ -54,12 +55,8 @@ def _stage_of(task: dict[str, Any]) -> str | None:
 
 
 def _seconds_between(start: str | None, end: str | None) -> float:
-    from datetime import datetime
-
-    if not start or not end:
-        return 0.0
-    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
-    return max(0.0, (parse(end) - parse(start)).total_seconds())
+    began, ended = parse_time(start), parse_time(end)
+    return max(0.0, (ended - began).total_seconds()) if began and ended else 0.0
 
 
 def stage_timing(record: dict[str, Any]) -> dict[str, float]:
