@@ -188,7 +188,7 @@ class Lab:
 
     def recreate(self, node: str) -> None:
         """Replace a host with a fresh container from the image (tests that need a bare host)."""
-        podman.podman("rm", "-f", "-t", "2", self.container(node))
+        podman.remove_container(self.container(node))
         target = next(n for n in self.nodes() if n.name == node)
         self._ensure_container(target, ensure_image(self.progress))
         self._wait_ready([target])
@@ -229,14 +229,14 @@ class Lab:
         self.progress(f"lab network {self.network} was made by podman's CNI backend (no DNS): recreating it "
                       "and its containers with netavark")
         for info in podman.containers(f"{LABEL}={self.name}"):
-            podman.podman("rm", "-f", "-t", "2", info["Id"])
+            podman.remove_container(info["Id"])
         podman.remove_cni_leftover(leftover)
 
     def _remove_orphans(self) -> None:
         """Remove this lab's containers and network. Also used when they outlive their state directory (another
         checkout, a deleted .lab/): their keys and secrets are gone, so they cannot be reused."""
         for info in podman.containers(f"{LABEL}={self.name}"):
-            podman.podman("rm", "-f", "-t", "2", info["Id"])
+            podman.remove_container(info["Id"])
         if podman.exists("network", self.network):
             podman.podman("network", "rm", "-f", self.network)
 

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,23 @@ def podman(*args: str, check: bool = True, timeout: float = 300, input_text: str
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or exc.stdout or "").strip().splitlines()
         raise LabError(f"podman {args[0]} failed: {detail[-1] if detail else exc}") from None
+
+
+REMOVE_ATTEMPTS = 4  # podman rm -f can lose a race with conmon ("container state improper") under load
+
+
+def remove_container(name_or_id: str) -> None:
+    """``podman rm -f``, retried a few times while podman is still stopping the container, since a slow or
+    loaded machine can race conmon; it is done once the container no longer exists."""
+    for attempt in range(REMOVE_ATTEMPTS):
+        result = podman("rm", "-f", "-t", "2", name_or_id, check=False)
+        if result.returncode == 0 or not exists("container", name_or_id):
+            return
+        if attempt < REMOVE_ATTEMPTS - 1:
+            time.sleep(1 + attempt)
+    detail = (result.stderr or result.stdout or "").strip().splitlines()
+    raise LabError(f"podman rm failed after {REMOVE_ATTEMPTS} attempts: {detail[-1] if detail else 'no output'}",
+                   hint=f"podman rm -f {name_or_id}")
 
 
 def exists(kind: str, name: str) -> bool:

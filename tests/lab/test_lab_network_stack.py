@@ -57,7 +57,9 @@ def test_lab_up_refuses_a_network_without_dns_and_writes_no_inventory() -> None:
     lab = Lab("nodns-test", progress=lambda _msg: None, topology=SMALL)
     try:
         lab.up()  # a working lab first (its state is kept), then its network loses DNS
-        lab_podman.podman("network", "rm", "-f", lab.network)  # removes the containers too
+        for container in lab_podman.containers(f"io.sop-as-code.lab={lab.name}"):
+            lab_podman.remove_container(container["Id"])
+        lab_podman.podman("network", "rm", "-f", lab.network)
         lab.inventory_path.unlink()
         lab_podman.podman("network", "create", "--disable-dns", "--subnet", lab.subnet, "--label",
                           f"io.sop-as-code.lab={lab.name}", lab.network)
