@@ -27,6 +27,18 @@ os.environ.setdefault("SOP_ASSETS_DB", str(Path(tempfile.mkdtemp(prefix="sop-tes
 os.environ.pop("SOP_LANG", None)
 
 
+@pytest.fixture
+def key_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A signing key in a temp dir of the test's own, and none of the developer's audit store or anchor
+    settings (the ledger tests ask for it on every test, tests/audit/conftest.py)."""
+    path = tmp_path_factory.mktemp("keys") / "audit-key"
+    monkeypatch.setenv("SOP_AUDIT_KEY_DIR", str(path))
+    for name in ("SOP_AUDIT_KEY", "SOP_AUDIT_KEY_FILE", "SOP_AUDIT_TRUSTED_KEYS", "SOP_AUDIT_STORE",
+                 "SOP_AUDIT_ANCHOR"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
     """The test lab, started once; removed at the end unless SOP_KEEP_LAB=1."""

@@ -18,14 +18,9 @@ def audit_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def key_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test signs with a key in its own temp dir and verifies against it; no store or anchor leaks in."""
-    path = tmp_path_factory.mktemp("keys") / "audit-key"
-    monkeypatch.setenv("SOP_AUDIT_KEY_DIR", str(path))
-    for name in ("SOP_AUDIT_KEY", "SOP_AUDIT_KEY_FILE", "SOP_AUDIT_TRUSTED_KEYS", "SOP_AUDIT_STORE",
-                 "SOP_AUDIT_ANCHOR"):
-        monkeypatch.delenv(name, raising=False)
-    return path
+def _own_audit_key(key_dir: Path) -> Path:
+    """Every audit test signs with a key of its own (the shared ``key_dir`` fixture, tests/conftest.py)."""
+    return key_dir
 
 
 @pytest.fixture(scope="session")

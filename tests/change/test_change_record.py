@@ -14,19 +14,11 @@ from runner.audit import AuditStore, verify
 from runner.change.record import applies_to, batches, build, directory, stage_timing
 from runner.paths import REPO_ROOT
 
+pytestmark = pytest.mark.usefixtures("key_dir")  # a signing key of each test's own (tests/conftest.py)
+
 SOP = str(REPO_ROOT / ".venv" / "bin" / "sop")
 PLAYBOOK = Path(__file__).with_name("playbooks") / "six_stages.yml"
 GATE = REPO_ROOT / "tests" / "audit" / "playbooks" / "gate.yml"
-
-
-@pytest.fixture(autouse=True)
-def key_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path_factory.mktemp("keys") / "audit-key"
-    monkeypatch.setenv("SOP_AUDIT_KEY_DIR", str(path))
-    for name in ("SOP_AUDIT_KEY", "SOP_AUDIT_KEY_FILE", "SOP_AUDIT_TRUSTED_KEYS", "SOP_AUDIT_STORE",
-                 "SOP_AUDIT_ANCHOR"):
-        monkeypatch.delenv(name, raising=False)
-    return path
 
 
 def _sop(audit: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

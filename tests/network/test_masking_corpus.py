@@ -5,8 +5,9 @@ lines must appear exactly, and masking twice changes nothing. Each family's non-
 come out unchanged and raise no leak-scan alarm. Every rule of masking_rules.yml is exercised by its family's
 corpus, and the shapes issue 14 found stored in clear are all in it.
 
-No key material is committed: a statement writes ``{pem_body:rsa|ec|encrypted}`` where a private key's base64
-lines go (in its config and in its secrets), and each run puts the lines of a key it generates there.
+No key material, not even a key block's marker lines, is committed: a statement's config writes
+``{pem:rsa|ec|encrypted}`` where a private key block goes, its secrets ``{pem_body:KIND}`` for the key's base64 lines,
+and its expected lines ``{pem_begin:KIND}`` / ``{pem_end:KIND}``; each run fills in a key it generates.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ ISSUE_14 = {"hsrp", "vrrp", "bgp-neighbor", "ppp", "snmp-host", "snmpv3-priv", "
 
 
 @cache
-def pem_body(kind: str) -> list[str]:
-    """The base64 lines of a private key made for this run (no key material is committed): rsa and ec in
-    their traditional PEM forms, encrypted as PKCS#8 ENCRYPTED PRIVATE KEY."""
+def pem(kind: str) -> list[str]:
+    """The PEM lines of a private key made for this run: rsa and ec in their traditional forms, encrypted as
+    PKCS#8 ENCRYPTED PRIVATE KEY."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -38,21 +39,29 @@ def pem_body(kind: str) -> list[str]:
     form = serialization.PrivateFormat.PKCS8 if kind == "encrypted" else serialization.PrivateFormat.TraditionalOpenSSL
     cipher = (serialization.BestAvailableEncryption(b"corpus-test") if kind == "encrypted"
               else serialization.NoEncryption())
-    pem = key.private_bytes(serialization.Encoding.PEM, form, cipher).decode().strip().split("\n")
-    return pem[1:-1]
+    return key.private_bytes(serialization.Encoding.PEM, form, cipher).decode().strip().split("\n")
 
 
-PEM_BODY = re.compile(r"\{pem_body:(rsa|ec|encrypted)\}")
+PLACEHOLDER = re.compile(r"\{(pem|pem_body|pem_begin|pem_end):(rsa|ec|encrypted)\}")
+
+
+def _key_text(part: str, kind: str) -> str:
+    lines = pem(kind)
+    return "\n".join({"pem": lines, "pem_body": lines[1:-1], "pem_begin": lines[:1], "pem_end": lines[-1:]}[part])
+
+
+def _fill(text: str) -> str:
+    return PLACEHOLDER.sub(lambda m: _key_text(m.group(1), m.group(2)), text)
 
 
 def _with_keys(entry: dict[str, Any]) -> dict[str, Any]:
-    """``{pem_body:KIND}`` in a statement becomes a generated key's lines, and each of them a secret."""
-    config = PEM_BODY.sub(lambda m: "\n".join(pem_body(m.group(1))), entry["config"])
+    """Placeholders become a generated key's text; a ``{pem_body:KIND}`` secret is each of its base64 lines."""
     secrets: list[str] = []
     for secret in entry["secrets"]:
-        placeholder = PEM_BODY.fullmatch(secret)
-        secrets += pem_body(placeholder.group(1)) if placeholder else [secret]
-    return {**entry, "config": config, "secrets": secrets}
+        body = PLACEHOLDER.fullmatch(secret)
+        secrets += pem(body.group(2))[1:-1] if body and body.group(1) == "pem_body" else [secret]
+    return {**entry, "config": _fill(entry["config"]), "secrets": secrets,
+            "expect": [_fill(line) for line in entry.get("expect", [])]}
 
 
 @cache
