@@ -6,7 +6,8 @@ HTTP by the lab's ``apt`` service container (``python -m http.server`` on the la
 - ``signed/stable``: ``sop-demo-app`` 1.0 and 1.1 (a systemd service answering on port 8081) and
   ``sop-demo-plugin`` 1.0, which the lab's local ClamAV signature (``sop-lab.hdb``) flags as malware;
 - ``signed/testing``: ``sop-demo-app`` 1.2, whose service fails to start;
-- ``unsigned/``: the same kind of flat repository with no signature (the refusal of unsigned sources).
+- ``unsigned/``: the same kind of flat repository with no signature (the refusal of unsigned sources);
+- ``signed/expired``: published by a test (``publish_expired_suite``): signed, but its Release expired.
 
 The signed ones are signed by a key of this lab (gpg, generated once per lab) and trusted by each lab host through a
 ``Signed-By`` keyring; hosts get the ``stable`` source at lab up, tests add the others.
@@ -136,19 +137,34 @@ def _gpg(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return execute.run(["gpg", "--batch", "--quiet", "--homedir", str(home), *args], timeout=120)
 
 
-def _flat_repo(repo: Path, debs: list[Path], label: str, suite: str) -> Path:
+def _flat_repo(repo: Path, debs: list[Path], label: str, suite: str, **fields: str) -> Path:
+    """A flat repository of ``debs``; ``fields`` are further Release fields (``Date``, ``Valid-Until``)."""
     repo.mkdir(parents=True, exist_ok=True)
     for deb in debs:
         shutil.copy2(deb, repo / deb.name)
     packages = execute.run(["apt-ftparchive", "packages", "."], cwd=str(repo), timeout=120).stdout
     (repo / "Packages").write_text(packages)
-    release = execute.run(["apt-ftparchive", "-o", f"APT::FTPArchive::Release::Origin={label}",
-                           "-o", f"APT::FTPArchive::Release::Label={label}",
-                           "-o", f"APT::FTPArchive::Release::Suite={suite}",
-                           "-o", f"APT::FTPArchive::Release::Codename={suite}", "release", "."],
-                          cwd=str(repo), timeout=120).stdout
+    release_fields = {"Origin": label, "Label": label, "Suite": suite, "Codename": suite, **fields}
+    options = [arg for key, value in release_fields.items()
+               for arg in ("-o", f"APT::FTPArchive::Release::{key}={value}")]
+    release = execute.run(["apt-ftparchive", *options, "release", "."], cwd=str(repo), timeout=120).stdout
     (repo / "Release").write_text(release)
     return repo
+
+
+def _sign(home: Path, repo: Path) -> None:
+    _gpg(home, "--yes", "--clearsign", "-o", str(repo / "InRelease"), str(repo / "Release"))
+    _gpg(home, "--yes", "--armor", "--detach-sign", "-o", str(repo / "Release.gpg"), str(repo / "Release"))
+    execute.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False, timeout=30)
+
+
+def publish_expired_suite(www: Path, suite: str = "expired") -> str:
+    """A suite signed by the lab's key whose Release expired (``Valid-Until`` in 2024), publishing
+    ``sop-demo-app`` 1.1: what upd2.2's refusal of expired sources is proven on. Returns its deb822 source."""
+    repo = _flat_repo(www / "signed" / suite, [build_packages() / "sop-demo-app_1.1_all.deb"], "sop-lab", suite,
+                      Date="Sat, 01 Jun 2024 00:00:00 UTC", **{"Valid-Until": "Sun, 02 Jun 2024 00:00:00 UTC"})
+    _sign(www.parent / "gnupg", repo)
+    return sources(suite)
 
 
 def build_repositories(www: Path) -> dict[str, Path]:
@@ -168,11 +184,8 @@ def build_repositories(www: Path) -> dict[str, Path]:
         shutil.rmtree(www / sub, ignore_errors=True)
     for suite in ("stable", "testing"):
         chosen = [debs / f"{n}_{v}_all.deb" for n, v, s in PACKAGES if s == suite]
-        repo = _flat_repo(www / "signed" / suite, chosen, "sop-lab", suite)
-        _gpg(home, "--yes", "--clearsign", "-o", str(repo / "InRelease"), str(repo / "Release"))
-        _gpg(home, "--yes", "--armor", "--detach-sign", "-o", str(repo / "Release.gpg"), str(repo / "Release"))
+        _sign(home, _flat_repo(www / "signed" / suite, chosen, "sop-lab", suite))
     _gpg(home, "--yes", "--export", "-o", str(www.parent / "sop-lab-archive.gpg"))
-    execute.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False, timeout=30)
     _flat_repo(www / "unsigned", [debs / "sop-demo-app_1.1_all.deb"], "sop-lab-unsigned", "unsigned")
     keyring = www.parent / "sop-lab-archive.gpg"
     plugin = debs / "sop-demo-plugin_1.0_all.deb"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.lab import Lab
+from runner.lab import Lab, aptrepo
 from runner.paths import REPO_ROOT
 
 pytestmark = pytest.mark.lab
@@ -21,6 +21,7 @@ INSTALL_11 = ("-e", '{"patch_packages": ["sop-demo-app=1.1"]}')
 # A host-specific incompatibility: on prod-app1 the service only starts with version 1.0.
 PIN = "[Service]\nExecStartPre=/bin/grep -q 'sop-demo-app 1.0:' /usr/bin/sop-demo-app\n"
 PIN_PATH = "/etc/systemd/system/sop-demo-app.service.d/pin.conf"
+EXTRA_SOURCES = "/etc/apt/sources.list.d/sop-extra.sources"
 STATE = "dpkg-query -W -f '${Package}=${Version}\\n' | sort | sha256sum; md5sum /var/log/dpkg.log"
 
 
@@ -55,7 +56,7 @@ def servers(lab: Lab) -> Lab:
 def at_1_0(servers: Lab, tmp_path: Path) -> Lab:
     """Every server at sop-demo-app 1.0, only the stable source, no pin."""
     for host in SERVERS:
-        servers.exec(host, "sh", "-c", f"rm -f {PIN_PATH} /etc/apt/sources.list.d/sop-extra.list && "
+        servers.exec(host, "sh", "-c", f"rm -f {PIN_PATH} /etc/apt/sources.list.d/sop-extra.list {EXTRA_SOURCES} && "
                                        "systemctl daemon-reload && apt-get update -qq 2>/dev/null; "
                                        "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --allow-downgrades "
                                        "sop-demo-app=1.0 >/dev/null 2>&1; apt-get purge -y -qq sop-demo-plugin "
@@ -83,6 +84,10 @@ def test_refusals_change_nothing(at_1_0: Lab, tmp_path: Path) -> None:
     unsigned = _sop(lab, tmp_path, "-l", "staging", "--change-ref", "CR-R1", *EMERGENCY, *INSTALL_11)
     assert unsigned.returncode == 5 and "is not signed" in unsigned.stdout, unsigned.stdout
     lab.exec("stg-app1", "rm", "-f", "/etc/apt/sources.list.d/sop-extra.list")
+    lab.exec("stg-app1", "tee", EXTRA_SOURCES, input_text=aptrepo.publish_expired_suite(lab.apt_www))
+    expired = _sop(lab, tmp_path, "-l", "staging", "--change-ref", "CR-R1", *EMERGENCY, *INSTALL_11)
+    assert expired.returncode == 5 and "is expired" in expired.stdout, expired.stdout
+    lab.exec("stg-app1", "rm", "-f", EXTRA_SOURCES)
 
     staged = _sop(lab, tmp_path, "-l", "staging", "--change-ref", "CR-R1", *EMERGENCY, *INSTALL_11)
     assert staged.returncode == 0, staged.stdout
