@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -138,7 +139,7 @@ def _gpg(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _flat_repo(repo: Path, debs: list[Path], label: str, suite: str, **fields: str) -> Path:
-    """A flat repository of ``debs``; ``fields`` are further Release fields (``Date``, ``Valid-Until``)."""
+    """A flat repository of ``debs``; ``fields`` are further Release options (``Date``, ``ValidTime``)."""
     repo.mkdir(parents=True, exist_ok=True)
     for deb in debs:
         shutil.copy2(deb, repo / deb.name)
@@ -159,10 +160,14 @@ def _sign(home: Path, repo: Path) -> None:
 
 
 def publish_expired_suite(www: Path, suite: str = "expired") -> str:
-    """A suite signed by the lab's key whose Release expired (``Valid-Until`` in 2024), publishing
+    """A suite signed by the lab's key whose Release expired (``Valid-Until`` 2024-06-02), publishing
     ``sop-demo-app`` 1.1: what upd2.2's refusal of expired sources is proven on. Returns its deb822 source."""
+    shutil.rmtree(www / "signed" / suite, ignore_errors=True)
     repo = _flat_repo(www / "signed" / suite, [build_packages() / "sop-demo-app_1.1_all.deb"], "sop-lab", suite,
-                      Date="Sat, 01 Jun 2024 00:00:00 UTC", **{"Valid-Until": "Sun, 02 Jun 2024 00:00:00 UTC"})
+                      Date="Sat, 01 Jun 2024 00:00:00 UTC", ValidTime="86400")
+    release = repo / "Release"  # apt-ftparchive counts ValidTime from now, not from Date: set the field itself
+    release.write_text(re.sub(r"(?m)^Valid-Until: .*$", "Valid-Until: Sun, 02 Jun 2024 00:00:00 UTC",
+                              release.read_text()))
     _sign(www.parent / "gnupg", repo)
     return sources(suite)
 
