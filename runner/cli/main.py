@@ -39,9 +39,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from runner.cli import assets, audit, check, demo, lab, report, run, sla
+    from runner.cli import assets, audit, check, demo, handover, lab, report, run, sla
 
-    for module in (run, check, audit, report, sla, assets, lab, demo):
+    for module in (run, check, audit, report, sla, assets, handover, lab, demo):
         cli.add_command(module.command)
 
 

@@ -25,6 +25,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from runner.assets import certificate as cert
+from runner.assets import forms
 from runner.check.report import render_reports
 from runner.network.index import write_index
 from runner.paths import REPO_ROOT
@@ -170,6 +171,16 @@ CERTIFICATE = {
     "approver": {"role": "it_manager", "name": "Budi"}, "destination": "in_stock", "run_id": "R1",
     "signature": {"key_id": "k1", "fingerprint": "ff00"},
 }
+HANDOVER = {
+    "form": "handover", "document_number": "BAST/IT/2026/12/LT-1/01", "date": "2026-12-02", "run_id": "R1",
+    "first_party": {"name": "Budi", "employee_id": "IT-7", "title": "IT Support"},
+    "second_party": {"name": "Sari", "employee_id": "E-1", "title": "Staff", "department": "Finance"},
+    "device": {"tag": "LT-1", "type": "laptop", "make": "Lenovo", "model": "T14", "serial": "PF-1",
+               "hostname": "ws-lt01", "condition": "good"},
+    "accessories": [{"item": "charger"}], "software": [{"name": "libreoffice", "version": "7.4"}],
+    "access": [{"system": "directory", "account": "sari", "groups": ["finance"]}], "remarks": "", "backup": None,
+    "obligations": forms.OBLIGATIONS["handover"],
+}
 DEVICES = {"sw1": {"device_type": "cisco_ios", "mask_family": "ios", "last_attempt": {"status": "ok"},
                    "last_success": {"at": "2026-12-01T00:00:00Z"}},
            "sw2": {"device_type": "junos", "last_attempt": {"status": "failed"}, "consecutive_failures": 2,
@@ -191,6 +202,10 @@ def _certificate(out: Path, lang: str) -> list[Path]:
     return [cert.render_files(CERTIFICATE, out, pdf=False, lang=lang)["html"]]
 
 
+def _form(out: Path, lang: str) -> list[Path]:
+    return [forms.render_files(HANDOVER, out, pdf=False, lang=lang)["html"]]
+
+
 def _sla(out: Path, lang: str) -> list[Path]:
     result = run_evaluation(load_sla_policy(), REPO_ROOT / "tests" / "sla" / "exports" / "generic.csv",
                             as_of=dt.datetime(2026, 12, 2, 5, tzinfo=dt.UTC), audit_dir=out, lang=lang)
@@ -205,12 +220,14 @@ def _network(out: Path, lang: str) -> list[Path]:
 
 Render = Callable[[Path, str], list[Path]]
 DOCUMENTS: dict[str, Render] = {"run": _run, "check": _check, "certificate": _certificate, "sla": _sla,
-                                "network": _network}
+                                "network": _network, "form": _form}
 ANCHORS = {  # known headings of each document: (English, Indonesian)
     "run": [("Failures", "Kegagalan"), ("Who, what, why", "Siapa, apa, mengapa"),
             ("Refused by a safety gate", "Ditolak oleh gerbang keamanan"), ("Approvals", "Persetujuan")],
     "check": [("Compliance per host", "Kepatuhan per host"), ("Finding", "Temuan")],
     "certificate": [("Certificate of Sanitization", "Sertifikat Sanitasi Media"), ("Approved by", "Disetujui oleh")],
+    "form": [("Device Handover Form", "Berita Acara Serah Terima Perangkat"),
+             ("Obligations of the employee", "Kewajiban karyawan")],
     "sla": [("Per priority", "Per prioritas"), ("Breaches", "Pelanggaran SLA")],
     "network": [("Network configuration store (SOP 3.1)", "Penyimpanan konfigurasi jaringan (SOP 3.1)"),
                 ("Last failure", "Kegagalan terakhir")],
