@@ -4,8 +4,9 @@ form (Berita Acara Pengembalian, sop2.5).
 A form is JSON (language-neutral, the authoritative content) with HTML and PDF renderings in the reader's
 language, written under ``<audit dir>/assets/forms/<tag>/<number>/`` and sealed in the ledger when generated.
 ``accept`` records the two signatures: who, when and the sha256 of every file of the form; it refuses a form
-that changed since it was generated, or one signed by someone other than the people it names, and moves the
-asset on (handover: ``assigned``; return: ``returned``). The acceptance record is sealed too.
+that changed since it was generated, or one signed by someone other than the people it names; a signed handover
+moves the asset to ``assigned`` (the return play moves it to ``returned`` itself). The acceptance record is
+sealed too.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from runner.report.i18n import N_, labels
 from runner.report.render import render
 
 KINDS = {"handover": "BAST", "return": "BAPB"}  # form kind -> document number prefix
-ACCEPTED_MOVE = {"handover": "assign", "return": "return"}  # the register action an accepted form records
+# The register move a signed form records: a handover is complete when the employee signs; the return play has
+# already moved the device to `returned` (it is back with IT), its signatures only complete the record.
+ACCEPTED_MOVE: dict[str, str | None] = {"handover": "assign", "return": None}
 OBLIGATIONS = {  # what the employee undertakes by signing (seed 000, SOP 2; ISO/IEC 27001:2022 A.5.10, A.5.11)
     "handover": [N_("Use the device and the access granted for official work only."),
                  N_("Keep the device safe, do not lend it, and report loss, theft or damage to IT at once."),
@@ -171,7 +174,7 @@ def _same_person(expected: str, given: str) -> bool:
 
 
 def accept(tag: str, kind: str, *, by: str, officer: str = "", root: Path, register: Register,
-           actor: str = "") -> tuple[dict[str, Any], Path, Change]:
+           actor: str = "") -> tuple[dict[str, Any], Path, Change | None]:
     """Record both signatures of the newest ``kind`` form of ``tag``; refuses a changed form or other signers."""
     path = latest(tag, kind, root)
     if path is None:
@@ -195,11 +198,13 @@ def accept(tag: str, kind: str, *, by: str, officer: str = "", root: Path, regis
     changes = ({"assignee_name": employee["name"], "assignee_id": employee["employee_id"],
                 "department": employee.get("department", ""), "assigned_date": form["date"]}
                if kind == "handover" else {})
-    change = register.apply(tag, move, changes, actor=actor or by, run_id=form.get("run_id") or "")
+    change = (register.apply(tag, move, changes, actor=actor or by, run_id=form.get("run_id") or "")
+              if move else None)
     record = {"kind": f"{kind}_acceptance", "asset": tag, "document_number": form["document_number"],
               "form": str(path.parent.relative_to(root)),
               "sha256": digests,
               "signed_by": {"employee": {"name": employee["name"], "employee_id": employee["employee_id"]},
                             "it_officer": {"name": it_officer["name"], "employee_id": it_officer["employee_id"]}},
-              "accepted_at": _today().strftime("%Y-%m-%dT%H:%M:%SZ"), "asset_change": change.evidence()}
+              "accepted_at": _today().strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "asset_change": change.evidence() if change else None}
     return record, record_cli_change("acceptances", record, root=root), change

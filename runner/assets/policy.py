@@ -43,3 +43,28 @@ def sanitization_method(policy: dict[str, Any], media_type: str) -> dict[str, An
     return {"method": "Clear", "technique": "Overwrite (one pass, fixed value 0x00)", "media_type": media_type,
             "why": rule["why"], "standard": "NIST SP 800-88 Rev. 1 Appendix A (Rev. 2, Sept 2025, current; "
                                              "defers techniques to IEEE 2883)"}
+
+
+JOB_ROLES_PATH = POLICIES / "job_roles.yml"
+JOB_ROLES_SCHEMA = SCHEMA.with_name("job_roles.schema.json")
+
+
+def load_job_roles(path: str | Path | None = None) -> dict[str, Any]:
+    source = Path(path or JOB_ROLES_PATH)
+    return read_validated(source, json.loads(JOB_ROLES_SCHEMA.read_text()), "job roles policy")["job_roles"]
+
+
+def job_role(policy: dict[str, Any], name: str) -> dict[str, Any]:
+    """A role with the defaults folded in (groups and software: the defaults' first, then the role's)."""
+    roles = policy["roles"]
+    if name not in roles:
+        raise PolicyError(f"job role {name!r} is not in policies/job_roles.yml (known: {', '.join(sorted(roles))})")
+    defaults, role = policy["defaults"], roles[name]
+
+    def merged(key: str) -> list[str]:
+        return list(dict.fromkeys([*defaults.get(key, []), *role.get(key, [])]))
+
+    return {"name": name, "title": role["title"], "shell": defaults["shell"], "login": defaults["login"],
+            "groups": list(role["groups"]), "directory_groups": merged("directory_groups"),
+            "software": merged("software"), "access": list(role["access"]),
+            "accessories": list(role.get("accessories", defaults.get("accessories", [])))}

@@ -8,7 +8,10 @@ At the end the ledger is verified and every report path is listed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,52 @@ class Step:
     playbook: str | None = None  # None: the security baseline audit (`sop check`)
     options: dict[str, Any] = field(default_factory=dict)
     expect: int = 0  # the exit code this step should end with
+    extra_vars: Callable[[], dict[str, Any]] | None = None  # made when the step runs (after the steps before it)
+    then: Callable[[Path], str] | None = None  # what follows a successful run (a signature), its one-line result
+
+
+@cache
+def _newcomer() -> dict[str, str]:
+    """The employee who joins in this demo run, and their laptop (a new one each run: a demo run never depends
+    on what an earlier one left in the register or the directory)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    return {"tag": f"LT-DEMO-{stamp}", "employee_id": f"E-DEMO-{stamp}", "username": f"demo{stamp}",
+            "name": "Dewi Lestari", "host": "ws-lt02"}
+
+
+OFFICER = {"name": "Demo IT Officer", "employee_id": "IT-001", "title": "IT Support"}
+
+
+def _provision_vars() -> dict[str, Any]:
+    """SOP 2.1: HR's request for the newcomer; their laptop is registered in stock first (as purchasing does)."""
+    from runner.assets import Register
+
+    who = _newcomer()
+    with Register.configured() as register:
+        if register.find(who["tag"]) is None:
+            register.apply(who["tag"], "create", {"serial": f"PF3{who['tag'][-8:]}", "make": "Lenovo",
+                                                  "model": "ThinkPad T14 Gen 3", "type": "laptop",
+                                                  "hostname": who["host"]}, actor="sop demo (purchasing)")
+    return {"provision_officer": OFFICER, "provision_request": {
+        "employee_id": who["employee_id"], "name": who["name"], "department": "Finance",
+        "job_role": "finance_staff", "asset_tag": who["tag"], "username": who["username"]}}
+
+
+def _accept_handover(audit_dir: Path) -> str:
+    """SOP 2.3: the newcomer and the IT officer sign the handover form (as `sop handover accept`)."""
+    from runner.assets import Register, forms
+
+    who = _newcomer()
+    with Register.configured() as register:
+        record, path, _change = forms.accept(who["tag"], "handover", by=who["name"], officer=OFFICER["name"],
+                                             root=audit_dir, register=register, actor="sop demo")
+    return f"handover {record['document_number']} signed; {who['tag']} assigned to {who['name']} ({path.name})"
+
+
+def _return_vars() -> dict[str, Any]:
+    return {"return_officer": OFFICER, "return_request": {
+        "asset_tag": _newcomer()["tag"], "condition": "good", "accessories_returned": ["charger", "bag"],
+        "remarks": "sop demo: the employee leaves"}}
 
 
 STEPS = (
@@ -60,6 +109,10 @@ STEPS = (
     Step("The same update on production, approved and accepted; change record written (upd4.3, upd6)",
          "patch.yml", {"limit": "prod-app1", "change_ref": "DEMO-3", "extra_vars": PATCH_VARS,
                        "approvals": PATCH_APPROVALS}),
+    Step("A new employee's laptop: account, software, baseline, directory access, handover form (SOP 2.1-2.3)",
+         "provision.yml", extra_vars=_provision_vars, then=_accept_handover),
+    Step("The employee leaves: directory access taken back, condition form, asset returned (SOP 2.5)",
+         "return.yml", extra_vars=_return_vars),
 )
 
 
@@ -72,13 +125,23 @@ def _run_step(step: Step, audit_dir: Path, quiet: bool, lang: str) -> tuple[int,
         counts = " ".join(f"{k}={v}" for k, v in result.counts.items() if v)
         click.echo(f"sop check: {len(result.hosts)} host(s): {counts}")
         return result.exit_code, [paths["html"]] if "html" in paths else list(paths.values())
+    options = {**step.options, **({"extra_vars": step.extra_vars()} if step.extra_vars else {})}
     outcome = run_playbook(
         RunOptions(playbook=PLAYBOOKS / step.playbook, audit_dir=audit_dir,
-                   reason=f"sop demo: {step.title}", lang=lang, **step.options),
+                   reason=f"sop demo: {step.title}", lang=lang, **options),
         progress=None if quiet else click.echo,
     )
     print_outcome(outcome)
-    return outcome.exit_code, [p for fmt, p in outcome.report_paths.items() if fmt == "html"]
+    reports = [p for fmt, p in outcome.report_paths.items() if fmt == "html"]
+    if step.then is not None and outcome.exit_code == 0:
+        from runner.errors import SopError
+
+        try:
+            click.echo(f"  {step.then(audit_dir)}")
+        except SopError as exc:
+            click.secho(f"  {exc}", fg="red")
+            return exc.exit_code or 1, reports
+    return outcome.exit_code, reports
 
 
 def _monthly_report(directory: Path) -> tuple[bool, str, int, list[Path]]:

@@ -28,8 +28,8 @@ def command() -> None:
 @AUDIT_OPTION
 @DB_OPTION
 def accept(*, tag: str, by: str, officer: str, kind: str, audit_dir: Path | None, db: Path | None) -> None:
-    """Record that the form was signed: who, when and its sha256, in the ledger; the asset moves on
-    (handover: assigned; return: returned). A form changed since it was generated is refused."""
+    """Record that the form was signed: who, when and its sha256, in the ledger (a signed handover assigns the
+    asset). A form changed since it was generated, or other signers than it names, are refused."""
     from runner.assets import Register, forms
     from runner.audit.identity import detect_operator
     from runner.settings import audit_dir as resolve
@@ -47,8 +47,9 @@ def accept(*, tag: str, by: str, officer: str, kind: str, audit_dir: Path | None
     click.echo(f"{tag}: {kind} form {record['document_number']} signed by {signed['employee']['name']} "
                f"({signed['employee']['employee_id']}) and {signed['it_officer']['name']} (IT); "
                f"form.json sha256 {record['sha256'].get('form.json', '-')[:16]}...")
-    click.echo(f"  asset {tag}: {change.before.get('status') if change.before else '-'} -> "
-               f"{change.after.get('status')}; acceptance sealed in the ledger: {path}")
+    moved = (f"{change.before.get('status') if change.before else '-'} -> {change.after.get('status')}"
+             if change else "status unchanged")
+    click.echo(f"  asset {tag}: {moved}; acceptance sealed in the ledger: {path}")
 
 
 @command.command("show")

@@ -22,7 +22,7 @@ import yaml
 
 from runner import execute
 from runner.errors import LabError
-from runner.lab import aptrepo, podman
+from runner.lab import aptrepo, directory, podman
 from runner.lab.image import ensure_image
 from runner.lab.inventory import render_inventory
 from runner.paths import INVENTORIES, LAB_STATE, REPO_ROOT
@@ -247,12 +247,14 @@ class Lab:
             execute.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"sop-lab-{self.name}",
                          "-f", str(self.key_path)])
         secrets_file = self.state_dir / "secrets.json"
-        if not secrets_file.exists():
-            generated = {k: secrets.token_urlsafe(18) for k in
-                         ("device_password", "device_enable", "restic_password", "s3_secret_key")}
-            generated["s3_access_key"] = "SOPLAB" + secrets.token_hex(7).upper()
+        known = json.loads(secrets_file.read_text()) if secrets_file.exists() else {}
+        generated = {k: secrets.token_urlsafe(18) for k in
+                     ("device_password", "device_enable", "restic_password", "s3_secret_key", "ldap_admin_password")}
+        generated["s3_access_key"] = "SOPLAB" + secrets.token_hex(7).upper()
+        if set(generated) - set(known):  # a new lab, or one made before a secret was added (keep the others)
             secrets_file.touch(mode=0o600)
-            secrets_file.write_text(json.dumps(generated, indent=2))
+            secrets_file.write_text(json.dumps({**generated, **known}, indent=2))
+        directory.write_config(self.state_dir / "ldap", self.secrets["ldap_admin_password"])
 
     @property
     def secrets(self) -> dict[str, str]:

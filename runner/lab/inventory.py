@@ -61,6 +61,11 @@ def render_inventory(state: dict[str, Any], secrets: dict[str, str]) -> str:
                 "sop_lab_s3_secret_key": secrets["s3_secret_key"],
                 "sop_lab_restic_password": secrets["restic_password"],
                 "sop_lab_services": services,
+                # The directory provisioning writes to (runner.lab.directory), as the controller reaches it.
+                **({"directory_account_server_uri": f"ldap://127.0.0.1:{services['ldap']['port']}",
+                    "directory_account_bind_dn": "cn=admin,dc=sop,dc=lab",
+                    "directory_account_base_dn": "dc=sop,dc=lab",
+                    "directory_account_bind_pw": secrets["ldap_admin_password"]} if "ldap" in services else {}),
             },
             "children": {
                 "linux": {

@@ -146,7 +146,7 @@ def test_demo_playbooks_exist_and_every_sop_playbook_is_in_the_demo() -> None:
 
     demo = {step.playbook for step in STEPS if step.playbook}
     assert all((PLAYBOOKS / p).is_file() for p in demo), demo
-    # check.yml is what `sop check` (a step with playbook None) runs. wipe.yml gets its demo step with the rest of
-    # the device lifecycle (issue 11: provision, accept, wipe a laptop); a new playbook fails here until it is in
-    # the demo.
+    # check.yml is what `sop check` (a step with playbook None) runs. wipe.yml needs a disk handed to a lab host
+    # (tests/assets/test_wipe_lab.py builds that rig), which the demo's lab does not have yet; a new playbook fails
+    # here until it is in the demo.
     assert {p.name for p in PLAYBOOKS.glob("*.yml")} - demo == {"check.yml", "wipe.yml"}

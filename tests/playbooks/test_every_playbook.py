@@ -12,8 +12,11 @@ from runner.paths import PLAYBOOKS, REPO_ROOT
 
 ALL = sorted(PLAYBOOKS.glob("*.yml"))
 # Dry runs that need a rig of their own, proven where it is built: wipe.yml needs a returned asset whose disk
-# is handed to a lab host.
-ELSEWHERE = {"wipe.yml": ("tests/assets/test_wipe_lab.py", "test_check_mode_passes_every_gate_and_writes_nothing")}
+# is handed to a lab host, provision.yml and return.yml an asset in the register (and its employee's accounts).
+ELSEWHERE = {"wipe.yml": ("tests/assets/test_wipe_lab.py", "test_check_mode_passes_every_gate_and_writes_nothing"),
+             "provision.yml": ("tests/assets/test_provision_lab.py", "test_check_mode_changes_nothing"),
+             "return.yml": ("tests/assets/test_provision_lab.py",
+                            "test_return_disables_the_directory_account_and_records_the_condition")}
 # What a dry run of each playbook needs beyond --check; the restore gate needs its approvals even in check mode.
 EXTRA: dict[str, list[str]] = {
     "restore.yml": ["-e", '{"sop_change_ref": "CHK-1", "sop_approvals": {"it_manager": "A", "data_owner": "B"},'

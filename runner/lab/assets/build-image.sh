@@ -5,7 +5,7 @@
 set -euo pipefail
 out=$1
 mirror=${2:-http://deb.debian.org/debian}
-packages=python3,python3-apt,openssh-server,sudo,systemd,systemd-sysv,dbus,iproute2,procps,ca-certificates,cron,iputils-ping,netcat-openbsd,dnsutils,curl,gnupg,less
+packages=python3,python3-apt,openssh-server,sudo,systemd,systemd-sysv,dbus,iproute2,procps,ca-certificates,cron,iputils-ping,netcat-openbsd,dnsutils,curl,gnupg,less,slapd,ldap-utils
 root=$(mktemp -d /var/tmp/sop-lab-rootfs.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 
@@ -40,8 +40,9 @@ chroot "$root" useradd --create-home --shell /bin/bash --groups sudo sop
 echo 'sop ALL=(ALL) NOPASSWD: ALL' > "$root/etc/sudoers.d/sop-automation"
 chmod 0440 "$root/etc/sudoers.d/sop-automation"
 
-# Units that make no sense in a container.
-for unit in systemd-resolved.service getty@tty1.service console-getty.service; do
+# Units that make no sense in a container. slapd is in the image for the lab's directory service only (its
+# container runs slapd with a config of its own, runner/lab/directory.py); the hosts don't run it.
+for unit in systemd-resolved.service getty@tty1.service console-getty.service slapd.service; do
   chroot "$root" systemctl mask "$unit" >/dev/null 2>&1 || true
 done
 
