@@ -36,6 +36,7 @@ ARGUMENT_SPEC = {
     "pdf": {"type": "bool", "default": True},
     "db": {"type": "path"},
 }
+DETAILS = ("hostname", "condition", "accessories", "software", "access", "remarks", "backup")
 CONTENT = ("first_party", "second_party", "device", "accessories", "software", "access", "remarks", "backup")
 
 
@@ -54,8 +55,7 @@ class ActionModule(ActionBase):
         try:
             with Register.configured(args.get("db")) as register:
                 asset = register.get(args["tag"])
-            details = {k: args.get(k) for k in ("hostname", "condition", "accessories", "software", "access",
-                                                 "remarks", "backup")}
+            details = {k: args.get(k) for k in DETAILS}
             document = forms.build(args["kind"], asset, employee=args["employee"], officer=args["officer"],
                                    details=details, run_id=os.environ.get("SOP_RUN_ID", ""), root=root)
             previous = forms.latest(args["tag"], args["kind"], root)
