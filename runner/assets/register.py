@@ -92,6 +92,13 @@ class Register:
                  for d in self.conn.execute("SELECT * FROM disks WHERE asset_tag = ? ORDER BY position", (tag,))]
         return Asset(tag=row["tag"], **{c: row[c] for c in _COLUMNS}, disks=disks)
 
+    def find_by_hostname(self, hostname: str) -> Asset | None:
+        """The asset in service (in stock, assigned, in maintenance) named ``hostname``; the newest if several."""
+        row = self.conn.execute("SELECT tag FROM assets WHERE hostname = ? AND status IN "
+                                "('assigned', 'maintenance', 'in_stock') ORDER BY created DESC, tag LIMIT 1",
+                                (hostname,)).fetchone()
+        return self.get(row["tag"]) if row else None
+
     def get(self, tag: str) -> Asset:
         asset = self.find(tag)
         if asset is None:

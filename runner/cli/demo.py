@@ -109,6 +109,8 @@ STEPS = (
     Step("The same update on production, approved and accepted; change record written (upd4.3, upd6)",
          "patch.yml", {"limit": "prod-app1", "change_ref": "DEMO-3", "extra_vars": PATCH_VARS,
                        "approvals": PATCH_APPROVALS}),
+    Step("Maintenance: a workstation (every 3 months) and a server (weekly), next due dates (SOP 2.4, 3.4)",
+         "maintain.yml", {"limit": "ws-lt01,stg-app1"}),
     Step("A new employee's laptop: account, software, baseline, directory access, handover form (SOP 2.1-2.3)",
          "provision.yml", extra_vars=_provision_vars, then=_accept_handover),
     Step("The employee leaves: directory access taken back, condition form, asset returned (SOP 2.5)",

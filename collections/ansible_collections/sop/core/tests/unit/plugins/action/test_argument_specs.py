@@ -32,8 +32,8 @@ def _normalise(option: dict) -> dict:
 
 def test_every_action_plugin_is_found() -> None:
     assert ACTIONS == ["sop_asset", "sop_backup_policy", "sop_baseline_check", "sop_change_gate", "sop_form",
-                       "sop_network_backup", "sop_network_check", "sop_patch_policy", "sop_provision_request",
-                       "sop_wipe"]
+                       "sop_maintenance", "sop_network_backup", "sop_network_check", "sop_patch_policy",
+                       "sop_provision_request", "sop_wipe"]
 
 
 @pytest.mark.parametrize("name", ACTIONS)
