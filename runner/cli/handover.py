@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from runner.cli.assets import DB_OPTION
+from runner.cli.options import LANG_OPTION
 from runner.errors import ConfigError
 
 KIND_OPTION = click.option("--form", "kind", type=click.Choice(["handover", "return"]), default="handover",
@@ -57,8 +58,11 @@ def accept(*, tag: str, by: str, officer: str, kind: str, audit_dir: Path | None
 @KIND_OPTION
 @AUDIT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="The form's JSON.")
-def show(tag: str, kind: str, audit_dir: Path | None, as_json: bool) -> None:
-    """The newest form of an asset and whether it is still as generated (sealed)."""
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Reprint the form (HTML and PDF) into this directory, in --lang.")
+@LANG_OPTION
+def show(*, tag: str, kind: str, audit_dir: Path | None, as_json: bool, out: Path | None, lang: str) -> None:
+    """The newest form of an asset and whether it is still as generated (sealed); --out reprints it."""
     from runner.assets import forms
     from runner.errors import AuditIntegrityError
     from runner.settings import audit_dir as resolve
@@ -81,3 +85,6 @@ def show(tag: str, kind: str, audit_dir: Path | None, as_json: bool) -> None:
         raise AuditIntegrityError(f"{path.parent}: {'; '.join(problems)}")
     if not as_json:
         click.secho("  as generated: every file matches its hash in the ledger", fg="green")
+    if out is not None:
+        for fmt, path in sorted(forms.render_files(form, out, lang=lang).items()):
+            click.echo(f"  reprint ({fmt}): {path}")

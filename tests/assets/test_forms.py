@@ -68,6 +68,16 @@ def test_handover_form_holds_the_bast_fields_in_three_sealed_formats(env: Path) 
     assert verify(AuditStore(env)).ok
 
 
+def test_show_checks_the_seal_and_reprints_in_english(env: Path, tmp_path: Path) -> None:
+    _form(env, pdf=False)
+    shown = sop("handover", "show", "LT-0100", "--out", str(tmp_path / "en"), "--lang", "en")
+    assert shown.exit_code == 0, shown.output
+    assert "as generated: every file matches its hash in the ledger" in shown.output
+    html = (tmp_path / "en" / "form.html").read_text()
+    assert "Device Handover Form" in html and "Berita Acara" not in html
+    assert (tmp_path / "en" / "form.pdf").stat().st_size > 0
+
+
 def test_english_form_has_no_indonesian_headings(env: Path) -> None:
     html = _form(env, lang="en", pdf=False)["html"].read_text()
     assert "Device Handover Form" in html and "Obligations of the employee" in html
