@@ -51,3 +51,18 @@ def moto_server() -> Iterator[str]:
     finally:
         server.kill()  # in-memory: nothing to lose; it ignores SIGTERM for a long time
         server.wait()
+
+
+def scratch_lab_name(purpose: str) -> str:
+    """A lab name for a test's own lab (``<session lab>-<purpose><n>``) in another slot (ports, subnet) than the
+    session's lab, so the session's lab (tests/conftest.py) is never reused, overwritten or taken down by it:
+    names hash into 30 slots."""
+    from runner.lab import Lab
+
+    session_lab = os.environ.get("SOP_TEST_LAB", "test")
+    session = Lab(session_lab, progress=lambda _msg: None).index
+    for number in range(1, 100):
+        name = f"{session_lab[:14]}-{purpose}{number}"
+        if Lab(name, progress=lambda _msg: None).index != session:
+            return name
+    raise AssertionError("no free lab slot")

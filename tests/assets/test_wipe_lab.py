@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from labtools import scratch_lab_name
 
 from runner.assets import Register
 from runner.lab import Lab
 from runner.paths import REPO_ROOT
 
 pytestmark = pytest.mark.lab
-LAB = os.environ.get("SOP_TEST_LAB", "test")
+LAB = scratch_lab_name("wipe")  # a lab of its own: this rig's topology is not the session lab's
 SIZE_A = 64 * 1024 * 1024
 SIZE_B = 32 * 1024 * 1024
 PATTERN = (b"SOP-KNOWN-PATTERN-0123456789abcdef" * 128)[:4096]

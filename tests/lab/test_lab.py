@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import urllib.request
 
 import pytest
 import testinfra
 import yaml
+from labtools import scratch_lab_name
 from netmiko import ConnectHandler
 
 from runner.lab import Lab
 from runner.lab import podman as lab_podman
 from runner.network.collect import PLATFORM_OPTIONS
 from runner.paths import REPO_ROOT
-
-TEST_LAB = os.environ.get("SOP_TEST_LAB", "test")  # as tests/conftest.py
 
 pytestmark = pytest.mark.lab
 SOP = str(REPO_ROOT / ".venv" / "bin" / "sop")
@@ -145,19 +143,8 @@ def test_status_reports_every_node(lab: Lab) -> None:
     assert all(r["state"] == "running" for r in rows)
 
 
-def _scratch_lab_name() -> str:
-    """A lab of this test run's own (named after SOP_TEST_LAB), in another slot (ports, subnet) than the
-    session's lab: names hash into 30 slots, and e.g. "coll" and a fixed "labdown" share one."""
-    session = Lab(TEST_LAB, progress=lambda _msg: None).index
-    for number in range(1, 100):
-        name = f"{TEST_LAB[:14]}-down{number}"
-        if Lab(name, progress=lambda _msg: None).index != session:
-            return name
-    raise AssertionError("no free lab slot")
-
-
 def test_lost_state_is_rebuilt_then_down_leaves_nothing_behind() -> None:
-    scratch = Lab(_scratch_lab_name(), progress=lambda _msg: None)
+    scratch = Lab(scratch_lab_name("down"), progress=lambda _msg: None)
     scratch.up()
     # A fresh checkout (or a deleted .lab/) must not reuse containers whose SSH key and secrets are gone.
     subprocess.run(["rm", "-rf", str(scratch.state_dir)], check=True)
