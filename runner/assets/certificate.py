@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 
 from runner.assets.evidence import evidence_dir, seal
 from runner.audit import keys, ledger
-from runner.audit.evidence import attached_digests
+from runner.audit.evidence import unsealed_or_changed
 from runner.files import write_private
 from runner.report.i18n import N_, labels
 from runner.report.render import render
@@ -114,26 +114,11 @@ def latest(tag: str, root: Path | None = None) -> Path | None:
     return found[-1] if found else None
 
 
-def sealed_digest(root: Path, path: Path) -> str | None:
-    """The newest sha256 the ledger holds for ``path`` (an ``attach`` entry), or None when never sealed."""
-    try:
-        rel = str(Path(path).resolve().relative_to(Path(root).resolve()))
-    except ValueError:
-        return None
-    return attached_digests(root).get(rel)
-
-
 def check(path: Path, root: Path, trusted_keys: tuple[str, ...] = ()) -> Verdict:
     """Signature (pinned key) and the ledger's seal of the certificate JSON and its renderings."""
-    from runner.audit.events import sha256_file
-
     verdict = verify(path, trusted_keys)
-    for sibling in sorted(Path(path).parent.glob("certificate.*")):
-        if sibling.name.endswith(".tmp"):
-            continue
-        sealed = sealed_digest(root, sibling)
-        if sealed is None:
-            verdict.problems.append(f"{sibling}: not sealed in the ledger {root / 'ledger.jsonl'}")
-        elif sealed != sha256_file(sibling):
-            verdict.problems.append(f"{sibling}: does not match its hash in the ledger (altered)")
+    siblings = [p for p in sorted(Path(path).parent.glob("certificate.*")) if not p.name.endswith(".tmp")]
+    for sibling, why in unsealed_or_changed(siblings, root).items():
+        verdict.problems.append(f"{sibling}: not sealed in the ledger {root / 'ledger.jsonl'}" if why == "unsealed"
+                                else f"{sibling}: does not match its hash in the ledger (altered)")
     return verdict

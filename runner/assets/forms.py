@@ -21,7 +21,7 @@ from runner.assets.evidence import evidence_dir, record_cli_change, seal
 from runner.assets.model import Asset
 from runner.assets.register import Change, Register
 from runner.audit.events import sha256_file
-from runner.audit.evidence import attached_digests
+from runner.audit.evidence import unsealed_or_changed
 from runner.errors import ConfigError, RefusedError, SopError
 from runner.report.i18n import N_, labels
 from runner.report.render import render
@@ -132,19 +132,15 @@ def latest(tag: str, kind: str, root: Path | None = None) -> Path | None:
     return max(found)[1] if found else None
 
 
+def form_files(form_json: Path) -> list[Path]:
+    return [p for p in sorted(form_json.parent.glob("form.*")) if not p.name.endswith(".tmp")]
+
+
 def sealed_problems(form_json: Path, root: Path) -> list[str]:
     """Every file of the form against its sha256 in the ledger: what is unsealed or changed."""
-    digests = attached_digests(root)
-    problems = []
-    for path in sorted(form_json.parent.glob("form.*")):
-        if path.name.endswith(".tmp"):
-            continue
-        rel = str(path.resolve().relative_to(Path(root).resolve()))
-        if rel not in digests:
-            problems.append(f"{path.name} was never sealed in the ledger")
-        elif digests[rel] != sha256_file(path):
-            problems.append(f"{path.name} changed since it was generated (sha256 differs from the ledger's)")
-    return problems
+    return [f"{path.name} was never sealed in the ledger" if why == "unsealed"
+            else f"{path.name} changed since it was generated (sha256 differs from the ledger's)"
+            for path, why in unsealed_or_changed(form_files(form_json), root).items()]
 
 
 class AlreadyAcceptedError(SopError):
@@ -190,7 +186,7 @@ def accept(tag: str, kind: str, *, by: str, officer: str = "", root: Path, regis
                            f"employee, not {by!r}: only they can sign it")
     if officer and not _same_person(it_officer["name"], officer):
         raise RefusedError(f"{tag}: the {kind} form names {it_officer['name']} as the IT officer, not {officer!r}")
-    digests = {p.name: sha256_file(p) for p in sorted(path.parent.glob("form.*")) if not p.name.endswith(".tmp")}
+    digests = {p.name: sha256_file(p) for p in form_files(path)}
     earlier = _acceptance_of(path.parent.relative_to(root), digests, root)
     if earlier is not None:
         raise AlreadyAcceptedError(earlier)

@@ -31,6 +31,25 @@ def _sealed_entries(store: AuditStore) -> dict[str, tuple[str, int]]:
     return sealed
 
 
+def unsealed_or_changed(files: list[Path], root: Path) -> dict[Path, str]:
+    """Of ``files`` (under ``root``), those whose sha256 is not the newest ``attach`` entry's for them:
+    path -> ``unsealed`` (never attached) or ``changed`` (altered since)."""
+    from runner.audit.events import sha256_file
+
+    digests, out = attached_digests(root), {}
+    for path in files:
+        try:
+            rel = str(Path(path).resolve().relative_to(Path(root).resolve()))
+        except ValueError:
+            out[path] = "unsealed"
+            continue
+        if rel not in digests:
+            out[path] = "unsealed"
+        elif digests[rel] != sha256_file(path):
+            out[path] = "changed"
+    return out
+
+
 def attached_digests(root: Path) -> dict[str, str]:
     """Relative path -> the newest sha256 an ``attach`` entry holds for it (files sealed after their run)."""
     ledger_file = Path(root) / "ledger.jsonl"
