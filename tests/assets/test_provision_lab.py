@@ -175,6 +175,7 @@ def test_a_device_not_in_stock_is_refused_and_nothing_changes(lab: Lab, provisio
 
 RETURN = {"return_request": {"asset_tag": TAG, "condition": "fair", "accessories_returned": ["charger"],
                              "remarks": "bag not returned"},
+          "return_backup": True,
           "return_officer": {"name": "Budi Santoso", "employee_id": "IT-007", "title": "IT Support"}}
 
 
@@ -207,5 +208,12 @@ def test_return_disables_the_directory_account_and_records_the_condition(lab: La
     assert form["accessories"] == [{"item": "charger"}]
     revoked = next(a for a in form["access"] if a["system"].startswith("directory"))
     assert sorted(revoked["groups"]) == ["erp-finance", "finance", "mail", "staff"]
+    snapshots = dict(part.split() for part in form["backup"].split(", "))
+    assert sorted(snapshots) == ["cloud", "local"], form["backup"]
+    local = json.loads(lab.exec(HOST, "sh", "-c", "RESTIC_PASSWORD_FILE=/etc/sop-restic-backup/repo-local.password "
+                                                  "restic --no-cache -r /srv/backup/restic snapshots --json "
+                                                  "--tag reason:return-LT-0200"))
+    assert [s["short_id"] for s in local] == [snapshots["local"]], local
+    assert "/home" in local[0]["paths"]
     again = _return(lab, env)
     assert again.returncode == 0 and _changed(again) == 0, again.stdout[-4000:]
